@@ -1,0 +1,1 @@
+"""EmbedLens engine: storage, encoders and analyses, free of any UI code."""

@@ -1,0 +1,210 @@
+"""``python -m analysis``: every analysis from the command line, one JSON object on stdout.
+
+Progress goes to stderr so stdout stays machine-readable. Exit codes: 0 success, 2 bad input (one
+line on stderr, no traceback), 1 an internal error (one line; EMBEDLENS_DEBUG=1 shows the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from analysis.errors import UserError
+
+Handler = Callable[[argparse.Namespace], dict[str, Any]]
+_COMMANDS: dict[str, Handler] = {}
+
+
+def command(name: str) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        _COMMANDS[name] = handler
+        return handler
+
+    return register
+
+
+class StderrProgress:
+    """Progress lines on stderr, at most one per percent, so logs stay short."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self._last = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        percent = 100 * done // max(total, 1)
+        if percent != self._last:
+            self._last = percent
+            print(f"{self.label}: {done:,}/{total:,} ({percent}%)", file=sys.stderr, flush=True)
+
+
+def _store(args: argparse.Namespace):  # noqa: ANN202 - Store is imported lazily for a fast --help
+    from analysis.store import open_store
+
+    return open_store(getattr(args, "db", None))
+
+
+@command("ingest")
+def _ingest(args: argparse.Namespace) -> dict[str, Any]:
+    from analysis.config import Limits
+    from analysis.corpora import IngestOptions, ingest
+    from analysis.readers import read_path
+
+    limits = Limits.from_env()
+    if args.npy and len(args.paths) != 1:
+        raise UserError("--npy goes with exactly one CSV/TSV file.")
+    tables = []
+    for raw in args.paths:
+        path = Path(raw)
+        if not path.is_file():
+            raise UserError(f"{raw}: no such file.")
+        npy = Path(args.npy) if args.npy else None
+        if npy is not None and not npy.is_file():
+            raise UserError(f"{args.npy}: no such file.")
+        tables.append(read_path(path, limits, vector_column=args.vector_column, npy_path=npy))
+    options = IngestOptions(
+        name=args.name,
+        text_column=args.text_column,
+        label_columns=args.label_column,
+        metadata_columns=args.keep_columns,
+        vector_model=args.vector_model,
+    )
+    corpus, prepared = ingest(_store(args), tables, options, limits)
+    result: dict[str, Any] = {
+        "corpus": corpus.name,
+        "rows": corpus.n_rows,
+        "dropped_empty": corpus.dropped_empty,
+        "duplicates": corpus.duplicates,
+        "columns": [corpus.text_column, *corpus.metadata_names],
+        "text_column": corpus.text_column,
+        "label_columns": corpus.label_columns,
+        "notices": corpus.notices,
+    }
+    if prepared.vector_model:
+        result["imported_model"] = prepared.vector_model
+    return result
+
+
+@command("embed")
+def _embed(args: argparse.Namespace) -> dict[str, Any]:
+    from analysis.embedding import embed_corpus
+
+    result = embed_corpus(_store(args), args.name, args.model, StderrProgress("embedding"))
+    return {
+        "corpus": result.corpus,
+        "model": result.model,
+        "model_key": result.model_key,
+        "rows": result.rows,
+        "dim": result.dim,
+        "seconds": result.seconds,
+        "cached": result.cached,
+        "encoded": result.encoded,
+    }
+
+
+@command("corpora")
+def _corpora(args: argparse.Namespace) -> dict[str, Any]:
+    from analysis.corpora import list_corpora
+    from analysis.embedding import corpus_models
+
+    store = _store(args)
+    return {
+        "corpora": [
+            {
+                "name": corpus.name,
+                "rows": corpus.n_rows,
+                "text_column": corpus.text_column,
+                "label_columns": corpus.label_columns,
+                "created_at": corpus.created_at,
+                "models": [m.name for m in corpus_models(store, corpus)],
+            }
+            for corpus in list_corpora(store)
+        ]
+    }
+
+
+@command("vectors")
+def _vectors(args: argparse.Namespace) -> dict[str, Any]:
+    from analysis.export_vectors import export_vectors
+
+    return export_vectors(_store(args), args.name, Path(args.out), args.model)
+
+
+@command("delete")
+def _delete(args: argparse.Namespace) -> dict[str, Any]:
+    from analysis.corpora import delete_corpus
+
+    corpus = delete_corpus(_store(args), args.name)
+    return {"deleted": corpus.name, "rows": corpus.n_rows}
+
+
+def _parser() -> argparse.ArgumentParser:
+    db_help = "DuckDB store (default: $EMBEDLENS_DB or data/embedlens.duckdb)"
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", default=argparse.SUPPRESS, help=db_help)
+    parser = argparse.ArgumentParser(
+        prog="python -m analysis",
+        description="EmbedLens engine: ingest, embed and analyse corpora; prints JSON on stdout.",
+    )
+    parser.add_argument("--db", default=None, help=db_help)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("ingest", parents=[common], help="read files into a new corpus")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="CSV, TSV, JSONL, JSON, Parquet, TXT")
+    p.add_argument("--name", required=True, help="name of the new corpus")
+    p.add_argument("--text-column", help="column holding the text (default: detected)")
+    p.add_argument(
+        "--label-column", action="append", help="a label column (repeatable; default: detected)"
+    )
+    p.add_argument(
+        "--keep-columns", nargs="*", help="metadata columns to keep (default: all others)"
+    )
+    p.add_argument("--vector-column", help="column of precomputed vectors (Parquet/JSONL)")
+    p.add_argument("--npy", help=".npy matrix of precomputed vectors, row-aligned with the CSV")
+    p.add_argument("--vector-model", help="name for the imported vectors' model")
+
+    p = sub.add_parser("embed", parents=[common], help="embed a corpus with a model")
+    p.add_argument("name", help="corpus name")
+    p.add_argument(
+        "--model",
+        default="default",
+        help="default (bundled all-MiniLM-L6-v2), lsa, random, or a local model folder / hub id",
+    )
+
+    sub.add_parser("corpora", parents=[common], help="list corpora and their models")
+
+    p = sub.add_parser("vectors", parents=[common], help="export a corpus's vectors")
+    p.add_argument("name", help="corpus name")
+    p.add_argument("--out", required=True, help="FILE.parquet or FILE.npy")
+    p.add_argument("--model", help="model name or key (default: the first embedded)")
+
+    p = sub.add_parser("delete", parents=[common], help="delete a corpus")
+    p.add_argument("name", help="corpus name")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        result = _COMMANDS[args.command](args)
+    except UserError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; nothing was written by the unfinished step", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: say so in one line, keep the traceback behind a switch
+        if os.environ.get("EMBEDLENS_DEBUG"):
+            traceback.print_exc()
+        print(
+            f"internal error: {type(exc).__name__}: {exc} (set EMBEDLENS_DEBUG=1 for details)",
+            file=sys.stderr,
+        )
+        return 1
+    print(json.dumps(result, default=str))
+    return 0

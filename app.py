@@ -1,0 +1,34 @@
+"""EmbedLens: the Streamlit entry point. Routes to the pages and draws the shared sidebar."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analysis.corpora import list_corpora
+from analysis.errors import UserError
+from analysis.jobs import job_runner
+from analysis.store import open_store
+
+st.set_page_config(page_title="EmbedLens", page_icon=":material/lens_blur:", layout="wide")
+
+PAGES = [
+    st.Page("pages/corpora.py", title="Corpora", icon=":material/library_books:", default=True),
+]
+
+
+def sidebar() -> None:
+    with st.sidebar:
+        st.markdown("**EmbedLens** — look into text embeddings")
+        try:
+            store = open_store()
+        except UserError as exc:
+            st.error(exc.message)
+            st.stop()
+        corpora = list_corpora(store)
+        st.caption(f"Store: `{store.path}` · {len(corpora)} corpora")
+        for job in job_runner().active():
+            st.progress(job.fraction, text=f"{job.label} ({job.status})")
+
+
+sidebar()
+st.navigation(PAGES).run()

@@ -1,0 +1,268 @@
+"""Corpora page: add a corpus (demo, upload, paste), embed it, inspect it, delete it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from analysis.config import Limits
+from analysis.corpora import (
+    IngestOptions,
+    delete_corpus,
+    get_corpus,
+    ingest,
+    list_corpora,
+    load_documents,
+)
+from analysis.corpus_figures import label_counts, length_histogram
+from analysis.demo import demo_corpora
+from analysis.embedding import corpus_models, embed_corpus
+from analysis.errors import UserError
+from analysis.readers import (
+    SUPPORTED_SUFFIXES,
+    ParsedTable,
+    detect_label_columns,
+    detect_text_column,
+    read_pasted,
+    read_path,
+)
+from analysis.uploads import parse_uploads
+from pages._ui import job_status, model_spec_input, start_job, store
+
+st.title("Corpora")
+st.caption(
+    "Bring texts in, embed them, and check what you have. Everything is kept in the DuckDB store "
+    "and is still here after a restart."
+)
+
+
+@st.cache_data(show_spinner="Reading…", max_entries=4)
+def _read_demo(path: str) -> ParsedTable:
+    return read_path(Path(path), Limits.from_env())
+
+
+@st.cache_data(show_spinner="Reading…", max_entries=4)
+def _read_uploads(files: tuple[tuple[str, bytes], ...]) -> list[ParsedTable]:
+    return parse_uploads(list(files), Limits.from_env())
+
+
+def _source_tables() -> tuple[list[ParsedTable], str] | None:
+    """Let the user pick where texts come from; returns the parsed tables and a default name."""
+    source = st.radio(
+        "Source", ["Demo corpus", "Upload files", "Paste text"], horizontal=True, key="source"
+    )
+    if source == "Demo corpus":
+        demos = {d.name: d for d in demo_corpora()}
+        name = st.selectbox("Demo corpus", list(demos), key="demo_name")
+        demo = demos[name]
+        st.caption(f"{demo.description} ({demo.rows:,} rows)")
+        return [_read_demo(str(demo.path))], name
+    if source == "Upload files":
+        uploaded = st.file_uploader(
+            "Files (CSV, TSV, JSON Lines, JSON, Parquet, TXT; a .npy beside a CSV adds vectors)",
+            type=[s.lstrip(".") for s in (*SUPPORTED_SUFFIXES, ".npy")],
+            accept_multiple_files=True,
+            key="uploads",
+        )
+        if not uploaded:
+            return None
+        files = tuple((f.name, f.getvalue()) for f in uploaded)
+        return _read_uploads(files), Path(uploaded[0].name).stem
+    text = st.text_area(
+        "Paste texts: one per line, or paragraphs separated by a blank line",
+        height=180,
+        key="pasted",
+    )
+    if not text.strip():
+        return None
+    return [read_pasted(text, Limits.from_env())], "pasted"
+
+
+def _column_choices(tables: list[ParsedTable]) -> IngestOptions | None:
+    first = tables[0].frame
+    columns = [str(c) for c in first.columns]
+    for table in tables:
+        for notice in table.notices:
+            st.info(f"{table.source}: {notice}")
+        if table.vectors is not None:
+            st.info(
+                f"{table.source}: {table.vectors.shape[1]}-dimensional vectors from "
+                f"{table.vector_source} will be imported as their own model."
+            )
+    st.dataframe(first.head(20), hide_index=True, width="stretch")
+    detected = detect_text_column(first)
+    text_column = st.selectbox(
+        "Text column",
+        columns,
+        index=columns.index(detected) if detected in columns else 0,
+        key="text_column",
+    )
+    others = [c for c in columns if c != text_column]
+    labels = st.multiselect(
+        "Label columns (categories to colour by and probe)",
+        others,
+        default=[c for c in detect_label_columns(first, text_column) if c in others],
+        key="label_columns",
+    )
+    keep = st.multiselect("Metadata columns to keep", others, default=others, key="keep_columns")
+    vector_model = None
+    if any(t.vectors is not None for t in tables):
+        vector_model = st.text_input("Name for the imported vectors", "imported", key="vec_name")
+    return IngestOptions(
+        name="",
+        text_column=text_column,
+        label_columns=[c for c in labels if c in keep],
+        metadata_columns=keep,
+        vector_model=vector_model,
+    )
+
+
+def _embed_work(corpus: str, spec: str):  # noqa: ANN202 - returns a job callable
+    return lambda progress: embed_corpus(store(), corpus, spec, progress)
+
+
+def add_corpus() -> None:
+    try:
+        picked = _source_tables()
+    except UserError as exc:
+        st.error(exc.message)
+        return
+    if picked is None:
+        return
+    tables, default_name = picked
+    options = _column_choices(tables)
+    if options is None:
+        return
+    name = st.text_input("Corpus name", default_name, key="corpus_name")
+    embed_now = st.checkbox("Embed with the bundled all-MiniLM-L6-v2 right away", value=True)
+    if not st.button("Create corpus", type="primary", key="create"):
+        return
+    options.name = name
+    try:
+        corpus, _ = ingest(store(), tables, options, Limits.from_env())
+    except UserError as exc:
+        st.error(exc.message)
+        return
+    st.success(
+        f"Created '{corpus.name}': {corpus.n_rows:,} texts, {corpus.dropped_empty:,} empty "
+        f"dropped, {corpus.duplicates:,} duplicates kept."
+    )
+    st.session_state["inspect"] = corpus.name
+    if embed_now:
+        start_job("embed", f"Embedding {corpus.name}", _embed_work(corpus.name, "default"),
+                  key=f"embed:{corpus.name}:default")
+
+
+def corpus_table() -> list[str]:
+    corpora = list_corpora(store())
+    if not corpora:
+        st.info("No corpora yet: add one above (the demo corpus takes a few seconds).")
+        return []
+    rows = [
+        {
+            "corpus": c.name,
+            "texts": c.n_rows,
+            "models": ", ".join(m.name for m in corpus_models(store(), c)) or "not embedded",
+            "labels": ", ".join(c.label_columns),
+            "created": c.created_at[:19],
+        }
+        for c in corpora
+    ]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="corpus_list")
+    return [c.name for c in corpora]
+
+
+def inspect(name: str) -> None:
+    corpus = get_corpus(store(), name)
+    st.markdown(f"**Sources:** {', '.join(corpus.sources)} · text column `{corpus.text_column}`")
+    for notice in corpus.notices:
+        st.caption(notice)
+    models = corpus_models(store(), corpus)
+    if models:
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "model": m.name,
+                        "kind": m.kind,
+                        "revision": m.revision,
+                        "dim": m.dim,
+                        "layers": m.n_layers,
+                        "pooling": m.pooling,
+                        "max tokens": m.max_length,
+                        "seconds": round(m.seconds, 1),
+                        "source": m.source,
+                    }
+                    for m in models
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+    embed_controls(corpus.name)
+    documents = load_documents(store(), corpus)
+    st.subheader("Sample")
+    shown = documents.drop(columns=["text_sha256"]).head(10)
+    st.dataframe(shown, hide_index=True, width="stretch")
+    left, right = st.columns(2)
+    left.plotly_chart(length_histogram(documents["n_tokens"].to_numpy(), corpus.name))
+    if corpus.label_columns:
+        column = right.selectbox("Label column", corpus.label_columns, key="inspect_label")
+        right.plotly_chart(label_counts(documents[column], corpus.name, column))
+    delete_controls(corpus.name)
+
+
+def embed_controls(name: str) -> None:
+    with st.form(f"embed_{name}", border=False):
+        spec = model_spec_input("embed")
+        submitted = st.form_submit_button("Embed")
+    if submitted:
+        if spec is None:
+            st.error("Enter the folder of a sentence-transformers model.")
+        else:
+            start_job("embed", f"Embedding {name} with {spec}", _embed_work(name, spec),
+                      key=f"embed:{name}:{spec}")
+    job = job_status("embed")
+    if job is not None and job.status == "done" and job.result is not None:
+        result = job.result
+        st.success(
+            f"Embedded {result.corpus} with {result.model}: {result.rows:,} texts, "
+            f"{result.dim} dims, {result.encoded:,} encoded, {result.cached:,} from the cache, "
+            f"{result.seconds:.1f} s."
+        )
+
+
+def delete_controls(name: str) -> None:
+    if st.button(f"Delete {name}…", key="delete"):
+        st.session_state["confirm_delete"] = name
+    if st.session_state.get("confirm_delete") != name:
+        return
+    st.warning(f"Delete corpus '{name}' with its documents and embeddings? This cannot be undone.")
+    yes, no = st.columns(2)
+    if yes.button("Yes, delete", type="primary", key="delete_yes"):
+        delete_corpus(store(), name)
+        st.session_state.pop("confirm_delete", None)
+        st.session_state.pop("inspect", None)
+        st.rerun()
+    if no.button("Cancel", key="delete_no"):
+        st.session_state.pop("confirm_delete", None)
+        st.rerun()
+
+
+with st.expander("Add a corpus", expanded=not list_corpora(store())):
+    add_corpus()
+
+st.subheader("Your corpora")
+names = corpus_table()
+if names:
+    current = st.session_state.get("inspect")
+    chosen = st.selectbox(
+        "Inspect",
+        names,
+        index=names.index(current) if current in names else 0,
+        key="inspect_select",
+    )
+    st.session_state["inspect"] = chosen
+    inspect(chosen)

@@ -1,0 +1,1 @@
+"""Maintenance scripts for EmbedLens (importable so tests can reuse their helpers)."""
