@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from analysis.config import Limits
@@ -71,6 +73,11 @@ def test_csv_basic_types_and_index() -> None:
     assert frame["code"].tolist() == ["007", "012"]
     assert table.vectors is None and table.vector_source is None
     assert table.notices == []
+
+
+def test_integers_beyond_int64_stay_text() -> None:
+    frame = read("id,text\n12345678901234567890123,a\n", "t.csv").frame
+    assert frame["id"].tolist() == ["12345678901234567890123"]
 
 
 def test_null_like_texts_stay_text() -> None:
@@ -256,6 +263,15 @@ def test_parquet_roundtrip() -> None:
     assert isinstance(frame.index, pd.RangeIndex)
     assert frame["text"].tolist() == ["a b", "c d"]
     assert frame["n"].tolist() == [1, 2]
+
+
+def test_parquet_with_damaged_pandas_metadata() -> None:
+    table = pa.table({"text": ["a", "b"]}).replace_schema_metadata(
+        {b"pandas": b'{"columns": [{}], "index_columns": [{"kind": "range"}]}'}
+    )
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    assert read(buffer.getvalue(), "p.parquet").frame["text"].tolist() == ["a", "b"]
 
 
 def test_corrupt_parquet() -> None:
