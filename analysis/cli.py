@@ -1,7 +1,8 @@
 """``python -m analysis``: every analysis from the command line, one JSON object on stdout.
 
 Progress goes to stderr so stdout stays machine-readable. Exit codes: 0 success, 2 bad input (one
-line on stderr, no traceback), 1 an internal error (one line; EMBEDLENS_DEBUG=1 shows the traceback).
+line on stderr, no traceback), 1 an internal error (one line; EMBEDLENS_DEBUG=1 shows the
+traceback).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class StderrProgress:
             print(f"{self.label}: {done:,}/{total:,} ({percent}%)", file=sys.stderr, flush=True)
 
 
-def _store(args: argparse.Namespace):  # noqa: ANN202 - Store is imported lazily for a fast --help
+def _store(args: argparse.Namespace):
     from analysis.store import open_store
 
     return open_store(getattr(args, "db", None))

@@ -1,7 +1,7 @@
 """Process-wide settings: where the store lives, input limits, offline mode.
 
-Offline mode is set on import, before any Hugging Face library is loaded, so nothing in EmbedLens can
-reach a model hub by accident; a user who has network can opt in with ``HF_HUB_OFFLINE=0``.
+Offline mode is set on import, before any Hugging Face library is loaded, so nothing in EmbedLens
+can reach a model hub by accident; a user who has network can opt in with ``HF_HUB_OFFLINE=0``.
 """
 
 from __future__ import annotations

@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from analysis.arrow_vectors import matrix_to_arrow
 from analysis.config import Limits
 from analysis.errors import UserError
 from analysis.readers import ParsedTable, detect_label_columns, detect_text_column
@@ -143,7 +142,9 @@ def _pick_text_column(frame: pd.DataFrame, requested: str | None, sources: str) 
 
 def _texts(frame: pd.DataFrame, column: str) -> pd.Series:
     values = frame[column]
-    return values.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+    return values.map(
+        lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+    )
 
 
 def _check_text_limit(texts: pd.Series, frame: pd.DataFrame, column: str, limits: Limits) -> None:

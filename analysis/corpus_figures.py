@@ -30,12 +30,12 @@ def length_histogram(n_tokens: np.ndarray, corpus: str, max_length: int = 256) -
 
 def label_counts(labels: pd.Series, corpus: str, column: str) -> go.Figure:
     """Bar chart of class sizes: probes and clusters are only as good as their smallest class."""
-    counts = labels.astype("string").fillna("(missing)").value_counts()
+    counts = labels.astype("string").fillna("(missing)").value_counts(ascending=True)
     corpus, column = escape(corpus), escape(column)
     names = [escape(name) for name in counts.index]
-    fig = go.Figure(go.Bar(x=names, y=counts.to_numpy(), marker_color=PALETTE[2]))
-    fig.update_xaxes(title_text=column, type="category")
-    fig.update_yaxes(title_text="texts")
+    fig = go.Figure(go.Bar(y=names, x=counts.to_numpy(), orientation="h", marker_color=PALETTE[2]))
+    fig.update_yaxes(title_text=column, type="category")
+    fig.update_xaxes(title_text="texts")
     caption = (
         f"Corpus {corpus}: column '{column}', {counts.size} classes, n = {int(counts.sum()):,}; "
         f"smallest class {int(counts.min()):,}, largest {int(counts.max()):,}."

@@ -240,8 +240,9 @@ def register_imported_vectors(
     hashes = prepared.documents["text_sha256"]
     first = ~hashes.duplicated().to_numpy()
     upsert_model(cur, info)
-    write_cache(cur, store, info.key, Representation(), hashes[first].tolist(),
-                prepared.vectors[first])
+    write_cache(
+        cur, store, info.key, Representation(), hashes[first].tolist(), prepared.vectors[first]
+    )
     record_corpus_embedding(cur, corpus_id, info.key, Representation(), dim, 0.0)
 
 

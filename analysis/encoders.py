@@ -182,7 +182,9 @@ def _weights_hash(model_dir: str) -> str:
 class SentenceTransformerEncoder(Encoder):
     """A sentence-transformers model from a local folder (or the local hub cache)."""
 
-    def __init__(self, source: str, name: str | None = None, described_as: str | None = None) -> None:
+    def __init__(
+        self, source: str, name: str | None = None, described_as: str | None = None
+    ) -> None:
         from sentence_transformers import SentenceTransformer
 
         _limit_torch_threads()

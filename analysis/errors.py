@@ -1,8 +1,8 @@
 """The one exception type that means "the user can fix this".
 
-Everything the engine rejects on purpose raises :class:`UserError` with a message that says what is
-wrong, where, and what to do. The CLI turns it into exit code 2 and one line on stderr; pages show it
-with ``st.error``. Any other exception is a bug and is reported as such.
+Everything the engine rejects on purpose raises :class:`UserError` with a message that says what
+is wrong, where, and what to do. The CLI turns it into exit code 2 and one line on stderr; pages
+show it with ``st.error``. Any other exception is a bug and is reported as such.
 """
 
 

@@ -4,6 +4,7 @@ and a provenance caption under the plot so a pasted chart still says how it was 
 from __future__ import annotations
 
 import html
+import textwrap
 
 import plotly.graph_objects as go
 
@@ -19,26 +20,37 @@ PALETTE = (
     "#000000",
 )
 FONT = "DejaVu Sans, Arial, sans-serif"
+CAPTION_WIDTH = 80  # characters per caption line
 
 
-def style_figure(fig: go.Figure, title: str, caption: str) -> go.Figure:
-    """Apply the house style and put the provenance caption below the plot area."""
+def style_figure(fig: go.Figure, title: str, caption: str, height: int = 480) -> go.Figure:
+    """Apply the house style and put the provenance caption at the bottom of the figure.
+
+    Annotations can only be placed relative to the plot area, so the figure gets a fixed height
+    and the caption sits in a bottom margin reserved for it (below the x-axis title); it is wrapped
+    because plotly does not wrap annotation text itself.
+    """
+    wrapped = "<br>".join(textwrap.wrap(caption, CAPTION_WIDTH)) or caption
+    lines = wrapped.count("<br>") + 1
+    bottom = 64 + 14 * lines
+    top = 50
     fig.update_layout(
+        height=height,
         template="simple_white",
         title={"text": title, "x": 0.0, "xanchor": "left", "font": {"size": 16}},
         font={"family": FONT, "size": 12},
         colorway=list(PALETTE),
-        margin={"l": 60, "r": 20, "t": 50, "b": 90},
+        margin={"l": 60, "r": 20, "t": top, "b": bottom},
         meta={"caption": caption},
     )
     fig.add_annotation(
-        text=caption,
+        text=wrapped,
         xref="paper",
         yref="paper",
         x=0.0,
-        y=-0.18,
+        y=-(bottom - 6) / (height - top - bottom),
         xanchor="left",
-        yanchor="top",
+        yanchor="bottom",
         showarrow=False,
         align="left",
         font={"size": 10, "color": "#555555"},

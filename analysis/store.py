@@ -171,9 +171,7 @@ class Store:
 
     def schema_version(self) -> int:
         row = (
-            self.cursor()
-            .execute("SELECT value FROM meta WHERE key = 'schema_version'")
-            .fetchone()
+            self.cursor().execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         )
         return int(row[0]) if row else 0
 

@@ -1,4 +1,4 @@
-"""Several uploaded files at once: pair each .npy with the CSV/TSV of the same name, read the rest."""
+"""Several uploaded files at once: pair each .npy with the CSV/TSV of the same name."""
 
 from __future__ import annotations
 

@@ -35,7 +35,7 @@ def model_spec_input(key: str) -> str | None:
     return path.strip() or None
 
 
-def start_job(slot: str, label: str, work, key: str) -> Job:  # noqa: ANN001 - a Work callable
+def start_job(slot: str, label: str, work, key: str) -> Job:
     """Start background work and remember it in this browser session under ``slot``."""
     job = job_runner().submit(label, work, key=key)
     st.session_state[f"job_{slot}"] = job.job_id

@@ -119,7 +119,7 @@ def _column_choices(tables: list[ParsedTable]) -> IngestOptions | None:
     )
 
 
-def _embed_work(corpus: str, spec: str):  # noqa: ANN202 - returns a job callable
+def _embed_work(corpus: str, spec: str):
     return lambda progress: embed_corpus(store(), corpus, spec, progress)
 
 
@@ -135,7 +135,11 @@ def add_corpus() -> None:
     options = _column_choices(tables)
     if options is None:
         return
-    name = st.text_input("Corpus name", default_name, key="corpus_name")
+    if st.session_state.get("corpus_name_default") != default_name:
+        # A new source brings a new suggested name; keyed widgets would keep the old one.
+        st.session_state["corpus_name_default"] = default_name
+        st.session_state["corpus_name"] = default_name
+    name = st.text_input("Corpus name", key="corpus_name")
     embed_now = st.checkbox("Embed with the bundled all-MiniLM-L6-v2 right away", value=True)
     if not st.button("Create corpus", type="primary", key="create"):
         return
@@ -151,8 +155,12 @@ def add_corpus() -> None:
     )
     st.session_state["inspect"] = corpus.name
     if embed_now:
-        start_job("embed", f"Embedding {corpus.name}", _embed_work(corpus.name, "default"),
-                  key=f"embed:{corpus.name}:default")
+        start_job(
+            "embed",
+            f"Embedding {corpus.name}",
+            _embed_work(corpus.name, "default"),
+            key=f"embed:{corpus.name}:default",
+        )
 
 
 def corpus_table() -> list[str]:
@@ -170,7 +178,7 @@ def corpus_table() -> list[str]:
         }
         for c in corpora
     ]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="corpus_list")
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     return [c.name for c in corpora]
 
 
@@ -222,8 +230,12 @@ def embed_controls(name: str) -> None:
         if spec is None:
             st.error("Enter the folder of a sentence-transformers model.")
         else:
-            start_job("embed", f"Embedding {name} with {spec}", _embed_work(name, spec),
-                      key=f"embed:{name}:{spec}")
+            start_job(
+                "embed",
+                f"Embedding {name} with {spec}",
+                _embed_work(name, spec),
+                key=f"embed:{name}:{spec}",
+            )
     job = job_status("embed")
     if job is not None and job.status == "done" and job.result is not None:
         result = job.result

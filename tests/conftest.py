@@ -9,8 +9,8 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from analysis.config import Limits  # noqa: E402
-from analysis.store import Store  # noqa: E402
+from analysis.config import Limits
+from analysis.store import Store
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEMO_SMALL = PROJECT_ROOT / "data" / "demo" / "stdlib_docs_small.csv"
@@ -57,3 +57,91 @@ def tiny_csv(tmp_path: Path) -> Path:
     lines = ["text,topic,score"] + [f'"{t}",{label},{score}' for t, label, score in rows]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def app_server(tmp_path: Path):
+    """The real app under `streamlit run` on a free port, with its own store; yields its URL."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    port = _free_port()
+    env = {**os.environ, "EMBEDLENS_DB": str(tmp_path / "browser.duckdb")}
+    log = (tmp_path / "server.log").open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            if process.poll() is not None or time.time() > deadline:
+                raise RuntimeError((tmp_path / "server.log").read_text()) from None
+            time.sleep(0.3)
+    yield url
+    process.terminate()
+    process.wait(timeout=20)
+    log.close()
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (Playwright cannot download a browser here)."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian chromium is missing: run `make test`, which installs it.")
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1800})
+    tab = context.new_page()
+    tab.set_default_timeout(60_000)
+    yield tab
+    context.close()

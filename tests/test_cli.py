@@ -13,9 +13,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import PROJECT_ROOT
 
 from analysis.cli import main
-from conftest import PROJECT_ROOT
 
 
 def run(capsys, *argv: str) -> tuple[int, dict | None, str]:
@@ -102,9 +102,9 @@ def test_text_over_the_limit_exits_2(capsys, tmp_path: Path, monkeypatch) -> Non
 def test_latin1_and_formula_cells_are_accepted(capsys, tmp_path: Path) -> None:
     db = str(tmp_path / "l.duckdb")
     path = tmp_path / "latin.csv"
-    path.write_bytes("text,note\ncafé crème,=HYPERLINK(\"x\")\nnaïve façade,<b>hi</b>\n".encode(
-        "latin-1"
-    ))
+    path.write_bytes(
+        'text,note\ncafé crème,=HYPERLINK("x")\nnaïve façade,<b>hi</b>\n'.encode("latin-1")
+    )
     code, out, _ = run(capsys, "ingest", str(path), "--name", "latin", "--db", db)
     assert code == 0 and out["rows"] == 2
     assert any("Latin-1" in notice for notice in out["notices"])
@@ -123,8 +123,17 @@ def test_parquet_with_vector_column_imports_a_model(capsys, tmp_path: Path) -> N
     table = pa.table({"text": ["one", "two", "three"], "emb": [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]})
     pq.write_table(table, path)
     code, out, _ = run(
-        capsys, "ingest", str(path), "--name", "v", "--vector-column", "emb",
-        "--vector-model", "mine", "--db", db,
+        capsys,
+        "ingest",
+        str(path),
+        "--name",
+        "v",
+        "--vector-column",
+        "emb",
+        "--vector-model",
+        "mine",
+        "--db",
+        db,
     )
     assert code == 0 and out["imported_model"] == "mine"
     assert snapshot(capsys, db)["corpora"][0]["models"] == ["mine"]
@@ -144,12 +153,20 @@ def test_module_entry_point_prints_json_only_on_stdout(tmp_path: Path, tiny_csv:
     env = {**os.environ, "EMBEDLENS_DB": str(tmp_path / "env.duckdb")}
     done = subprocess.run(
         [sys.executable, "-m", "analysis", "ingest", str(tiny_csv), "--name", "t"],
-        capture_output=True, text=True, cwd=PROJECT_ROOT, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env=env,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["rows"] == 12
     bad = subprocess.run(
         [sys.executable, "-m", "analysis", "ingest", str(tiny_csv), "--name", "t"],
-        capture_output=True, text=True, cwd=PROJECT_ROOT, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env=env,
+        timeout=120,
     )
     assert bad.returncode == 2 and bad.stdout == "" and "already exists" in bad.stderr

@@ -105,5 +105,5 @@ def test_export_parquet_and_npy(store, tiny, tmp_path) -> None:
     matrix = np.load(tmp_path / "v.npy")
     assert matrix.shape == (12, 384)
     np.testing.assert_array_equal(np.stack(table.column("vector").to_numpy(False)), matrix)
-    with pytest.raises(UserError, match=".parquet or .npy"):
+    with pytest.raises(UserError, match=r"\.parquet or \.npy"):
         export_vectors(store, tiny, tmp_path / "v.csv", None)

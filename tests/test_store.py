@@ -46,7 +46,7 @@ def test_store_from_a_newer_version_is_refused(tmp_path) -> None:
 def test_a_file_that_is_not_duckdb_is_a_user_error(tmp_path) -> None:
     path = tmp_path / "not.duckdb"
     path.write_bytes(b"this is not a database" * 100)
-    with pytest.raises(UserError, match="not a usable DuckDB store|Cannot open"):
+    with pytest.raises(UserError, match=r"not a usable DuckDB store|Cannot open"):
         Store(path)
 
 
