@@ -25,7 +25,8 @@ def sidebar() -> None:
             st.error(exc.message)
             st.stop()
         corpora = list_corpora(store)
-        st.caption(f"Store: `{store.path}` · {len(corpora)} corpora")
+        count = "1 corpus" if len(corpora) == 1 else f"{len(corpora)} corpora"
+        st.caption(f"Store: `{store.path}` · {count}")
         for job in job_runner().active():
             st.progress(job.fraction, text=f"{job.label} ({job.status})")
 

@@ -24,7 +24,7 @@ def test_demo_corpus_is_embedded_and_listed(app_server: str, page: Page) -> None
     done = page.get_by_text("Embedded stdlib_docs_small with all-MiniLM-L6-v2: 300 texts")
     expect(done).to_be_visible(timeout=240_000)
     page.reload()
-    expect(page.get_by_text("1 corpora")).to_be_visible()
+    expect(page.get_by_text("1 corpus", exact=False)).to_be_visible()
     expect(page.get_by_role("heading", name="Your corpora")).to_be_visible()
     listed = page.locator("td[role=gridcell]", has_text="all-MiniLM-L6-v2")
     expect(listed.first).to_be_attached()
