@@ -144,6 +144,87 @@ def _delete(args: argparse.Namespace) -> dict[str, Any]:
     return {"deleted": corpus.name, "rows": corpus.n_rows}
 
 
+@command("project")
+def _project(args: argparse.Namespace) -> dict[str, Any]:
+    from analysis.embedding import load_model_vectors
+    from analysis.projection import ProjectionParams, project
+
+    params = ProjectionParams(
+        method=args.method,
+        dims=args.dims,
+        seed=args.seed,
+        n_neighbors=args.n_neighbors,
+        min_dist=args.min_dist,
+        densmap=args.densmap,
+        perplexity=args.perplexity,
+    )
+    store = _store(args)
+    corpus, record, vectors = load_model_vectors(store, args.name, args.model)
+    result = project(store, corpus, record, params, StderrProgress("projection stage"), vectors)
+    out: dict[str, Any] = {
+        "corpus": corpus.name,
+        "model": record.name,
+        "n": result.n_points,
+        "method": result.params.method,
+        "params": result.params.as_dict(),
+        "seconds": round(result.seconds, 3),
+        "reused": result.reused,
+        "trustworthiness": result.quality.get("trustworthiness"),
+        "continuity": result.quality.get("continuity"),
+        "knn_recall": result.quality.get("knn_recall"),
+        "quality": result.quality,
+    }
+    if args.out:
+        out["out"] = _write_coords(result, Path(args.out))
+    return out
+
+
+def _write_coords(result: Any, path: Path) -> str:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if path.suffix.lower() != ".parquet":
+        raise UserError(f"--out {path}: coordinates are written as .parquet.")
+    if not path.parent.exists():
+        raise UserError(f"--out {path}: the folder {path.parent} does not exist.")
+    columns = {"doc_id": pa.array(range(result.n_points), pa.int32())}
+    for axis, name in enumerate("xyz"[: result.params.dims]):
+        columns[name] = pa.array(result.coords[:, axis])
+    metadata = {b"params": result.params.key().encode(), b"model": result.model_key.encode()}
+    pq.write_table(pa.table(columns).replace_schema_metadata(metadata), path)
+    return str(path)
+
+
+@command("search")
+def _search(args: argparse.Namespace) -> dict[str, Any]:
+    from analysis.corpora import load_documents
+    from analysis.embedding import load_model_vectors
+    from analysis.search import semantic_search
+
+    store = _store(args)
+    corpus, record, vectors = load_model_vectors(store, args.name, args.model)
+    hits = semantic_search(store, corpus, record, args.query, args.k, vectors)
+    documents = load_documents(store, corpus).set_index("doc_id")
+    keep = ["text", *corpus.metadata_names]
+    results = []
+    for hit in hits:
+        row = documents.loc[hit.doc_id, keep]
+        results.append(
+            {"doc_id": hit.doc_id, "score": round(hit.score, 6), **_plain(row.to_dict())}
+        )
+    return {"corpus": corpus.name, "model": record.name, "query": args.query, "results": results}
+
+
+def _plain(values: dict[str, Any]) -> dict[str, Any]:
+    """numpy / pandas scalars and missing values as JSON-friendly Python values."""
+    out = {}
+    for key, value in values.items():
+        if hasattr(value, "item"):
+            value = value.item()
+        out[key] = None if value is None or value != value else value
+    return out
+
+
 def _parser() -> argparse.ArgumentParser:
     db_help = "DuckDB store (default: $EMBEDLENS_DB or data/embedlens.duckdb)"
     common = argparse.ArgumentParser(add_help=False)
@@ -182,6 +263,24 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("vectors", parents=[common], help="export a corpus's vectors")
     p.add_argument("name", help="corpus name")
     p.add_argument("--out", required=True, help="FILE.parquet or FILE.npy")
+    p.add_argument("--model", help="model name or key (default: the first embedded)")
+
+    p = sub.add_parser("project", parents=[common], help="2-D/3-D map of a corpus")
+    p.add_argument("name", help="corpus name")
+    p.add_argument("--model", help="model name or key (default: the first embedded)")
+    p.add_argument("--method", choices=["umap", "pca", "tsne"], default="umap")
+    p.add_argument("--dims", type=int, choices=[2, 3], default=2)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--n-neighbors", type=int, default=15, help="UMAP neighbours")
+    p.add_argument("--min-dist", type=float, default=0.1, help="UMAP minimum distance")
+    p.add_argument("--densmap", action="store_true", help="UMAP with densMAP")
+    p.add_argument("--perplexity", type=float, default=30.0, help="t-SNE perplexity")
+    p.add_argument("--out", help="write doc_id and coordinates to this .parquet file")
+
+    p = sub.add_parser("search", parents=[common], help="semantic search in a corpus")
+    p.add_argument("name", help="corpus name")
+    p.add_argument("query", help="text to search for")
+    p.add_argument("--k", type=int, default=10, help="number of results")
     p.add_argument("--model", help="model name or key (default: the first embedded)")
 
     p = sub.add_parser("delete", parents=[common], help="delete a corpus")

@@ -20,11 +20,16 @@ import pyarrow as pa
 from analysis.config import Limits
 from analysis.errors import UserError
 from analysis.readers import ParsedTable, detect_label_columns, detect_text_column
-from analysis.store import Store, quote_identifier
+from analysis.store import Store, first_row, quote_identifier
 from analysis.tokens import count_tokens
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,63}$")
 RESERVED_COLUMNS = ("doc_id",)
+# (owner table, per-document child table, id column) of results derived from a corpus
+DERIVED_TABLES = (
+    ("knn_graphs", "knn_edges", "graph_id"),
+    ("projections", "projection_coords", "projection_id"),
+)
 MAX_LABEL_CLASSES = 200
 
 
@@ -295,7 +300,7 @@ def write_corpus(store: Store, prepared: PreparedCorpus) -> Corpus:
     """Write a prepared corpus (and any imported vectors) in one transaction."""
     types = {str(name): _duckdb_type(prepared.metadata[name]) for name in prepared.metadata}
     with store.transaction() as cur:
-        exists = cur.execute("SELECT 1 FROM corpora WHERE name = ?", [prepared.name]).fetchone()
+        exists = cur.execute("SELECT 1 FROM corpora WHERE name = ?", [prepared.name]).fetchall()
         if exists:
             raise UserError(
                 f"A corpus named '{prepared.name}' already exists; delete it first or choose "
@@ -318,7 +323,7 @@ def write_corpus(store: Store, prepared: PreparedCorpus) -> Corpus:
                 prepared.duplicates,
                 json.dumps(prepared.notices),
             ],
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         docs = pa.Table.from_pandas(prepared.documents, preserve_index=False)
         docs = docs.append_column("doc_id", pa.array(np.arange(docs.num_rows, dtype=np.int32)))
         cur.register("incoming_documents", docs)
@@ -381,10 +386,10 @@ def _corpus_from_row(row: tuple) -> Corpus:
 
 
 def get_corpus(store: Store, name: str) -> Corpus:
-    row = (
+    row = first_row(
         store.cursor()
         .execute(f"SELECT {_CORPUS_COLUMNS} FROM corpora WHERE name = ?", [name])
-        .fetchone()
+        .fetchall()
     )
     if row is None:
         known = [c.name for c in list_corpora(store)]
@@ -404,6 +409,14 @@ def delete_corpus(store: Store, name: str) -> Corpus:
     with store.transaction() as cur:
         cur.execute("DELETE FROM documents WHERE corpus_id = ?", [corpus.corpus_id])
         cur.execute("DELETE FROM corpus_embeddings WHERE corpus_id = ?", [corpus.corpus_id])
+        for owner, child, key in DERIVED_TABLES:
+            cur.execute(
+                f"DELETE FROM {child} WHERE {key} IN "
+                f"(SELECT {key} FROM {owner} WHERE corpus_id = ?)",
+                [corpus.corpus_id],
+            )
+        for table in ("knn_graphs", "projections", "clusterings"):
+            cur.execute(f"DELETE FROM {table} WHERE corpus_id = ?", [corpus.corpus_id])
         cur.execute(f"DROP TABLE IF EXISTS {metadata_table(corpus.corpus_id)}")
         cur.execute("DELETE FROM corpora WHERE corpus_id = ?", [corpus.corpus_id])
     return corpus

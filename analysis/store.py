@@ -17,7 +17,16 @@ import duckdb
 from analysis.config import resolve_db_path
 from analysis.errors import UserError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+
+def first_row(rows: list[tuple]) -> tuple | None:
+    """The single row of a fetchall(), or None.
+
+    DuckDB treats a result as finished only after a fetch returns nothing, and refuses the next
+    relational query on that cursor until then; fetchone() on a one-row result leaves it open.
+    """
+    return rows[0] if rows else None
 
 
 def quote_identifier(name: str) -> str:
@@ -94,7 +103,78 @@ def _migration_1(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [_migration_1]
+def _migration_2(con: duckdb.DuckDBPyConnection) -> None:
+    """Maps: kNN graphs (reused across projections), projections and clusterings."""
+    con.execute("CREATE SEQUENCE IF NOT EXISTS result_id_seq START 1")
+    con.execute(
+        """
+        CREATE TABLE knn_graphs (
+            graph_id INTEGER PRIMARY KEY DEFAULT nextval('result_id_seq'),
+            corpus_id INTEGER NOT NULL,
+            model_key VARCHAR NOT NULL,
+            k INTEGER NOT NULL,
+            method VARCHAR NOT NULL,          -- exact | nndescent
+            seed INTEGER NOT NULL,
+            seconds DOUBLE NOT NULL,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE knn_edges (
+            graph_id INTEGER NOT NULL,
+            doc_id INTEGER NOT NULL,
+            neighbors INTEGER[] NOT NULL,     -- doc ids, nearest first, the point itself first
+            distances FLOAT[] NOT NULL        -- cosine distances 1 - cos
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE projections (
+            projection_id INTEGER PRIMARY KEY DEFAULT nextval('result_id_seq'),
+            corpus_id INTEGER NOT NULL,
+            model_key VARCHAR NOT NULL,
+            method VARCHAR NOT NULL,
+            dims INTEGER NOT NULL,
+            params VARCHAR NOT NULL,          -- canonical JSON of every parameter, seed included
+            n_points INTEGER NOT NULL,
+            seconds DOUBLE NOT NULL,
+            quality VARCHAR,                  -- JSON: trustworthiness, continuity, kNN recall
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE projection_coords (
+            projection_id INTEGER NOT NULL,
+            doc_id INTEGER NOT NULL,
+            x FLOAT NOT NULL,
+            y FLOAT NOT NULL,
+            z FLOAT
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE clusterings (
+            clustering_id INTEGER PRIMARY KEY DEFAULT nextval('result_id_seq'),
+            corpus_id INTEGER NOT NULL,
+            model_key VARCHAR NOT NULL,
+            method VARCHAR NOT NULL,
+            params VARCHAR NOT NULL,
+            summary VARCHAR NOT NULL,         -- JSON: sizes, keywords, silhouette
+            labels INTEGER[] NOT NULL,        -- cluster per doc_id, -1 = noise
+            seconds DOUBLE NOT NULL,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+        )
+        """
+    )
+
+
+MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [_migration_1, _migration_2]
 
 
 def cache_table(dim: int) -> str:
@@ -170,8 +250,8 @@ class Store:
         return table
 
     def schema_version(self) -> int:
-        row = (
-            self.cursor().execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        row = first_row(
+            self.cursor().execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
         )
         return int(row[0]) if row else 0
 

@@ -107,3 +107,17 @@ def test_export_parquet_and_npy(store, tiny, tmp_path) -> None:
     np.testing.assert_array_equal(np.stack(table.column("vector").to_numpy(False)), matrix)
     with pytest.raises(UserError, match=r"\.parquet or \.npy"):
         export_vectors(store, tiny, tmp_path / "v.csv", None)
+
+
+def test_vectors_load_right_after_a_single_row_lookup(store, tiny) -> None:
+    """DuckDB refuses a query while a one-row result is unfinished on the same cursor."""
+    from analysis.corpora import get_corpus
+    from analysis.embedding import load_vectors, resolve_corpus_model
+
+    embed_corpus(store, tiny)
+    corpus = get_corpus(store, tiny)
+    record = resolve_corpus_model(store, corpus, None)
+    corpus = get_corpus(store, tiny)
+    vectors = load_vectors(store, corpus, record.model_key, record.dim)
+    assert vectors.shape == (12, 384)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
