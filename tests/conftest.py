@@ -140,6 +140,9 @@ def browser():
 
 @pytest.fixture
 def page(browser):
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=30_000)  # a loaded 2-core CI machine is slow to first render
     context = browser.new_context(viewport={"width": 1400, "height": 1800})
     tab = context.new_page()
     tab.set_default_timeout(60_000)
