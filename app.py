@@ -8,11 +8,13 @@ from analysis.corpora import list_corpora
 from analysis.errors import UserError
 from analysis.jobs import job_runner
 from analysis.store import open_store
+from analysis.warm_up import start_warm_up
 
 st.set_page_config(page_title="EmbedLens", page_icon=":material/lens_blur:", layout="wide")
 
 PAGES = [
     st.Page("pages/corpora.py", title="Corpora", icon=":material/library_books:", default=True),
+    st.Page("pages/map.py", title="Map", icon=":material/scatter_plot:"),
 ]
 
 
@@ -31,5 +33,6 @@ def sidebar() -> None:
             st.progress(job.fraction, text=f"{job.label} ({job.status})")
 
 
+start_warm_up()
 sidebar()
 st.navigation(PAGES).run()

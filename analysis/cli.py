@@ -14,9 +14,12 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from analysis.errors import UserError
+
+if TYPE_CHECKING:
+    from analysis.projection import Projection
 
 Handler = Callable[[argparse.Namespace], dict[str, Any]]
 _COMMANDS: dict[str, Handler] = {}
@@ -179,7 +182,7 @@ def _project(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
-def _write_coords(result: Any, path: Path) -> str:
+def _write_coords(result: Projection, path: Path) -> str:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -213,6 +216,30 @@ def _search(args: argparse.Namespace) -> dict[str, Any]:
             {"doc_id": hit.doc_id, "score": round(hit.score, 6), **_plain(row.to_dict())}
         )
     return {"corpus": corpus.name, "model": record.name, "query": args.query, "results": results}
+
+
+@command("cluster")
+def _cluster(args: argparse.Namespace) -> dict[str, Any]:
+    from analysis.cluster_runs import ClusterRequest, run_clustering
+    from analysis.embedding import load_model_vectors
+
+    store = _store(args)
+    corpus, record, vectors = load_model_vectors(store, args.name, args.model)
+    request = ClusterRequest(
+        method=args.method,
+        k=args.k,
+        min_cluster_size=args.min_cluster_size,
+        pca_dims=None if args.pca_dims == 0 else args.pca_dims,
+        seed=args.seed,
+    )
+    stored = run_clustering(store, corpus, record, request, vectors)
+    return {
+        "corpus": corpus.name,
+        "model": record.name,
+        "seconds": round(stored.seconds, 3),
+        "reused": stored.reused,
+        **stored.clustering.as_dict(),
+    }
 
 
 def _plain(values: dict[str, Any]) -> dict[str, Any]:
@@ -282,6 +309,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("query", help="text to search for")
     p.add_argument("--k", type=int, default=10, help="number of results")
     p.add_argument("--model", help="model name or key (default: the first embedded)")
+
+    p = sub.add_parser("cluster", parents=[common], help="cluster a corpus, keyword labels")
+    p.add_argument("name", help="corpus name")
+    p.add_argument("--model", help="model name or key (default: the first embedded)")
+    p.add_argument("--method", choices=["hdbscan", "kmeans"], default="hdbscan")
+    p.add_argument("--k", type=int, help="number of clusters (k-means)")
+    p.add_argument("--min-cluster-size", type=int, help="HDBSCAN minimum cluster size")
+    p.add_argument("--pca-dims", type=int, default=50, help="reduce with PCA first (0 = no)")
+    p.add_argument("--seed", type=int, default=0)
 
     p = sub.add_parser("delete", parents=[common], help="delete a corpus")
     p.add_argument("name", help="corpus name")

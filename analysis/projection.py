@@ -274,8 +274,8 @@ def project(
         coords = _run_tsne(vectors, params)
     seconds = time.perf_counter() - start
     report(2, stages)
-    quality = map_quality(vectors, coords, k=min(QUALITY_K, corpus.n_rows - 2), seed=params.seed)
-    quality_dict = quality.as_dict()
+    k = min(QUALITY_K, (corpus.n_rows - 1) // 2)
+    quality_dict = map_quality(vectors, coords, k=k, seed=params.seed).as_dict() if k >= 1 else {}
     projection_id = _save(store, corpus, record, params, coords, seconds, quality_dict)
     report(3, stages)
     return Projection(

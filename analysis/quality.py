@@ -67,6 +67,8 @@ def map_quality(
 
     The scores cost O(n^2) time, so large maps are measured on a sample drawn without
     replacement; the sample size is recorded so a caption can say what the numbers rest on.
+    Needs at least 2k + 1 points: the score's normalisation only keeps it in [0, 1] for
+    k < n / 2, which is also where sklearn refuses.
     """
     original, embedded = _check_pair(original, embedded)
     n_points = original.shape[0]
@@ -109,13 +111,13 @@ def knn_recall(original: np.ndarray, embedded: np.ndarray, k: int) -> float:
 
 
 def _check_pair(original: np.ndarray, embedded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Both spaces as 2-D arrays over the same points, the original on the unit sphere.
+    """Both spaces as float64 2-D arrays over the same points, the original on the unit sphere.
 
-    The original stays float32, the precision embeddings are stored in: its n x n dot products
-    are the bulk of the work and run three times faster than in float64. Normalising makes the
-    dot product the cosine even if a caller passes raw vectors.
+    Float64 although embeddings are stored as float32: a cosine distance is 1 - dot, and for
+    close neighbours (near-duplicate texts) float32 cancellation leaves too few digits to rank
+    them. Normalising makes the dot product the cosine even if a caller passes raw vectors.
     """
-    original = np.asarray(original, dtype=np.float32)
+    original = np.asarray(original, dtype=np.float64)
     embedded = np.asarray(embedded, dtype=np.float64)
     if original.ndim != 2 or embedded.ndim != 2 or original.shape[0] != embedded.shape[0]:
         raise ValueError(

@@ -19,6 +19,20 @@ MODEL_CHOICES = {
 }
 
 
+def require_navigation() -> None:
+    """Make a page opened by its URL as the first request of a fresh server go through app.py.
+
+    Streamlit treats an app with a pages/ folder as an old-style multipage app until the entry
+    point has called st.navigation once; a first request for /map would run this file alone,
+    without the sidebar or the page list. Switching the flag off and rerunning lets app.py route it.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def store() -> Store:
     return open_store()
 

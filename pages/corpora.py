@@ -29,8 +29,9 @@ from analysis.readers import (
     read_path,
 )
 from analysis.uploads import parse_uploads
-from pages._ui import job_status, model_spec_input, start_job, store
+from pages._ui import job_status, model_spec_input, require_navigation, start_job, store
 
+require_navigation()
 st.title("Corpora")
 st.caption(
     "Bring texts in, embed them, and check what you have. Everything is kept in the DuckDB store "

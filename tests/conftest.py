@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("EMBEDLENS_NO_WARMUP", "1")  # tests must not compete with a JIT thread
 
 from analysis.config import Limits
 from analysis.store import Store
