@@ -24,10 +24,14 @@ def require_navigation() -> None:
 
     Streamlit treats an app with a pages/ folder as an old-style multipage app until the entry
     point has called st.navigation once; a first request for /map would run this file alone,
-    without the sidebar or the page list. Switching the flag off and rerunning lets app.py route it.
+    without the sidebar or the page list. Switching the flag off and rerunning lets app.py route
+    it. Only on a session's first run: a rerun later would swallow a button click.
     """
     from streamlit.runtime.pages_manager import PagesManager
 
+    if st.session_state.get("_routed"):
+        return
+    st.session_state["_routed"] = True
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
