@@ -96,3 +96,43 @@ def test_delete_asks_for_confirmation(app: AppTest, tmp_path: Path) -> None:
     app.button(key="delete_yes").click().run()
     assert list_corpora(_store(tmp_path)) == []
     assert not app.exception
+
+
+def test_pasted_paragraphs_become_documents(app: AppTest, tmp_path: Path) -> None:
+    app.radio(key="source").set_value("Paste text").run()
+    app.text_area(key="pasted").set_value(
+        "First paragraph\nstill the first.\n\nSecond paragraph.\n\nThird one here."
+    ).run()
+    assert any("paragraph" in info.value for info in app.info)
+    app.text_input(key="corpus_name").set_value("notes").run()
+    app.checkbox[0].uncheck().run()
+    app.button(key="create").click().run()
+    assert not app.exception and not app.error
+    assert "Created 'notes': 3 texts" in app.success[0].value
+
+
+def test_csv_with_npy_uploads_import_vectors(app: AppTest, tmp_path: Path) -> None:
+    import io
+
+    import numpy as np
+
+    buffer = io.BytesIO()
+    np.save(buffer, np.eye(3, 4, dtype=np.float32))
+    app.radio(key="source").set_value("Upload files").run()
+    app.file_uploader[0].set_value(
+        [
+            ("vecs.csv", b"text,label\nalpha,a\nbeta,b\ngamma,a\n", "text/csv"),
+            ("vecs.npy", buffer.getvalue(), "application/octet-stream"),
+        ]
+    ).run()
+    assert any("4-dimensional vectors" in info.value for info in app.info)
+    app.checkbox[0].uncheck().run()
+    app.button(key="create").click().run()
+    assert not app.exception and not app.error
+    assert _listing(app)["models"].tolist() == ["imported"]
+
+
+def test_orphan_npy_is_explained(app: AppTest) -> None:
+    app.radio(key="source").set_value("Upload files").run()
+    app.file_uploader[0].set_value(("lonely.npy", b"\x93NUMPY", "application/octet-stream")).run()
+    assert "lonely.npy has no CSV/TSV of the same name" in app.error[0].value
