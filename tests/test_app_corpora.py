@@ -136,3 +136,30 @@ def test_orphan_npy_is_explained(app: AppTest) -> None:
     app.radio(key="source").set_value("Upload files").run()
     app.file_uploader[0].set_value(("lonely.npy", b"\x93NUMPY", "application/octet-stream")).run()
     assert "lonely.npy has no CSV/TSV of the same name" in app.error[0].value
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("empty.csv", b"", "empty.csv is empty"),
+        ("header.csv", b"text,label\n", "no rows"),
+        ("bad.parquet", b"PAR1garbagePAR1", "bad.parquet"),
+        ("quote.csv", b'text\n"never closed\nmore\n', "quote"),
+    ],
+)
+def test_rejected_uploads_leave_the_store_empty(
+    app: AppTest, tmp_path: Path, name: str, content: bytes, expected: str
+) -> None:
+    _upload(app, name, content)
+    assert not app.exception
+    assert expected.lower() in app.error[0].value.lower()
+    assert list_corpora(_store(tmp_path)) == []
+
+
+def test_text_over_the_limit_is_refused_at_creation(app, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("EMBEDLENS_MAX_CHARS", "40")
+    _upload(app, "long.csv", b"text\nshort text\n" + b"y" * 60 + b"\n")
+    app.checkbox[0].uncheck().run()
+    app.button(key="create").click().run()
+    assert "long.csv row 2" in app.error[0].value
+    assert list_corpora(_store(tmp_path)) == []
