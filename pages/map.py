@@ -18,7 +18,7 @@ from analysis.map_figures import map_figure
 from analysis.projection import Projection, ProjectionParams, find_projection, project
 from analysis.search import semantic_search, top_k_cosine
 from analysis.selection import selected_doc_ids
-from pages._ui import job_status, require_navigation, start_job, store
+from pages._ui import current_job, job_status, require_navigation, start_job, store
 
 require_navigation()
 st.title("Map")
@@ -94,12 +94,20 @@ def current_projection(
     if found is not None:
         return found, None
     vectors = vectors_of(corpus, record)
-    job = start_job(
-        "project",
-        f"{params.method.upper()} map of {corpus.name}",
-        lambda progress: project(store(), corpus, record, params, progress, vectors),
-        key=f"project:{corpus.corpus_id}:{record.model_key}:{params.key()}",
-    )
+    if params.method == "pca":  # seconds even for large corpora: no background job needed
+        return project(store(), corpus, record, params, vectors=vectors), None
+    key = f"project:{corpus.corpus_id}:{record.model_key}:{params.key()}"
+    job = current_job("project")
+    # A failed map is not restarted on every rerun (that loops and hides the error): the user
+    # retries it explicitly.
+    failed = job is not None and job.key == key and job.status == "failed"
+    if not failed or st.button("Retry the map", key="map_retry"):
+        job = start_job(
+            "project",
+            f"{params.method.upper()} map of {corpus.name}",
+            lambda progress: project(store(), corpus, record, params, progress, vectors),
+            key=key,
+        )
     preview_params = ProjectionParams(method="pca", dims=params.dims, seed=params.seed)
     preview = project(store(), corpus, record, preview_params, vectors=vectors)
     return preview, job
@@ -226,10 +234,13 @@ def main() -> None:
         st.error(exc.message)
         return
     if job is not None:
-        st.info(
-            f"Showing a PCA preview while the {params.method.upper()} map is computed "
-            "(it is stored and reopens instantly)."
-        )
+        if job.active:
+            st.info(
+                f"Showing a PCA preview while the {params.method.upper()} map is computed "
+                "(it is stored and reopens instantly)."
+            )
+        else:
+            st.info(f"Showing a PCA preview: the {params.method.upper()} map could not be made.")
         job_status("project")
     vectors = vectors_of(corpus, record)
     docs = documents_of(corpus)
