@@ -242,6 +242,29 @@ def _cluster(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+@command("report")
+def _report(args: argparse.Namespace) -> dict[str, Any]:
+    import time
+
+    from analysis.reports import write_report
+
+    start = time.perf_counter()
+    files = write_report(
+        _store(args),
+        args.name,
+        Path(args.out),
+        args.analyses,
+        args.formats,
+        args.model,
+        StderrProgress("projection stage"),
+    )
+    return {
+        "corpus": args.name,
+        "files": [str(path) for path in files],
+        "seconds": round(time.perf_counter() - start, 3),
+    }
+
+
 def _plain(values: dict[str, Any]) -> dict[str, Any]:
     """numpy / pandas scalars and missing values as JSON-friendly Python values."""
     out = {}
@@ -318,6 +341,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--min-cluster-size", type=int, help="HDBSCAN minimum cluster size")
     p.add_argument("--pca-dims", type=int, default=50, help="reduce with PCA first (0 = no)")
     p.add_argument("--seed", type=int, default=0)
+
+    p = sub.add_parser("report", parents=[common], help="export a corpus's standard figures")
+    p.add_argument("name", help="corpus name")
+    p.add_argument("--analyses", nargs="+", choices=["map", "corpus"], default=["map", "corpus"])
+    p.add_argument("--out", required=True, help="folder for the files (created if missing)")
+    p.add_argument(
+        "--formats",
+        nargs="+",
+        choices=["png", "svg", "pdf", "html"],
+        default=["png", "svg", "html"],
+        help="figure formats; report.html and index.md are always written",
+    )
+    p.add_argument("--model", help="model name or key for the map (default: the first embedded)")
 
     p = sub.add_parser("delete", parents=[common], help="delete a corpus")
     p.add_argument("name", help="corpus name")

@@ -16,7 +16,7 @@ def length_histogram(n_tokens: np.ndarray, corpus: str, max_length: int = 256) -
     counts = np.asarray(n_tokens)
     over = int((counts > max_length - 2).sum())
     fig = go.Figure(go.Histogram(x=counts, nbinsx=60, marker_color=PALETTE[0], name="texts"))
-    fig.add_vline(x=max_length - 2, line_dash="dash", line_color=PALETTE[5])
+    fig.add_vline(x=max_length - 2, line_dash="dash", line_color=PALETTE[5], line_width=1.5)
     fig.update_xaxes(title_text="tokens per text")
     fig.update_yaxes(title_text="texts")
     corpus = escape(corpus)

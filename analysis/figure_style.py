@@ -42,7 +42,7 @@ def style_figure(fig: go.Figure, title: str, caption: str, height: int = 480) ->
     fig.update_layout(
         height=height,
         template="simple_white",
-        title={"text": title, "x": 0.0, "xanchor": "left", "font": {"size": 16}},
+        title={"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 16}},
         font={"family": FONT, "size": 12},
         colorway=list(PALETTE),
         margin={"l": 60, "r": 20, "t": top, "b": bottom},

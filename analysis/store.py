@@ -17,7 +17,7 @@ import duckdb
 from analysis.config import resolve_db_path
 from analysis.errors import UserError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def first_row(rows: list[tuple]) -> tuple | None:
@@ -174,7 +174,36 @@ def _migration_2(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [_migration_1, _migration_2]
+def _migration_3(con: duckdb.DuckDBPyConnection) -> None:
+    """Report: pinned charts as figure JSON with their provenance, so a report outlives restarts.
+
+    Corpus and model are kept by name, not id: a pinned chart is a snapshot that stays in the
+    report after its corpus is deleted.
+    """
+    con.execute("CREATE SEQUENCE IF NOT EXISTS chart_id_seq START 1")
+    con.execute(
+        """
+        CREATE TABLE pinned_charts (
+            chart_id INTEGER PRIMARY KEY DEFAULT nextval('chart_id_seq'),
+            title VARCHAR NOT NULL,
+            caption VARCHAR NOT NULL,          -- plain text, as shown under the chart
+            analysis VARCHAR NOT NULL,
+            corpus VARCHAR NOT NULL,
+            model VARCHAR NOT NULL,            -- '' when the chart does not depend on a model
+            figure_json VARCHAR NOT NULL,      -- plotly figure JSON
+            data_json VARCHAR,                 -- the data behind the chart (pandas 'table' JSON)
+            position INTEGER NOT NULL,         -- report order, ascending
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+        )
+        """
+    )
+
+
+MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [
+    _migration_1,
+    _migration_2,
+    _migration_3,
+]
 
 
 def cache_table(dim: int) -> str:

@@ -5,10 +5,26 @@ Not a page itself (st.navigation in app.py lists the pages explicitly).
 
 from __future__ import annotations
 
+from functools import partial
+
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from analysis.encoders import DEFAULT_MODEL_NAME
+from analysis.errors import UserError
+from analysis.exports import csv_bytes, parquet_bytes
+from analysis.figure_export import (
+    IMAGE_FORMATS,
+    MIME_TYPES,
+    export_figure,
+    export_filename,
+    export_stem,
+    figure_html,
+    require_chromium,
+)
 from analysis.jobs import Job, job_runner
+from analysis.reports import pin_chart
 from analysis.store import Store, open_store
 
 MODEL_CHOICES = {
@@ -86,3 +102,72 @@ def job_status(slot: str) -> Job | None:
     elif job.status == "failed":
         st.error(job.error or "The job failed.")
     return job
+
+
+def chart_actions(
+    fig: go.Figure,
+    *,
+    key: str,
+    corpus: str,
+    analysis: str,
+    model: str,
+    data: pd.DataFrame | None = None,
+) -> None:
+    """One row under a chart: downloads (figure and data) and a button pinning it to the report.
+
+    Every download is deferred: the file is made only when its button is clicked, because
+    rendering four formats of every chart on every rerun would make each page slow.
+    """
+    row = st.container(horizontal=True, gap="small")
+    try:
+        require_chromium()
+        missing = None
+    except UserError as exc:
+        missing = exc.message
+    for fmt in IMAGE_FORMATS:
+        row.download_button(
+            fmt.upper(),
+            partial(export_figure, fig, fmt),
+            export_filename(corpus, analysis, model, fmt),
+            MIME_TYPES[fmt],
+            key=f"{key}_{fmt}",
+            on_click="ignore",
+            icon=":material/download:",
+            disabled=missing is not None,
+            help=missing,
+        )
+    row.download_button(
+        "HTML",
+        partial(figure_html, fig),
+        export_filename(corpus, analysis, model, "html"),
+        MIME_TYPES["html"],
+        key=f"{key}_html",
+        on_click="ignore",
+        icon=":material/download:",
+        help="Interactive chart, works offline",
+    )
+    if data is not None:
+        stem = export_stem(corpus, analysis, model)
+        row.download_button(
+            "Data CSV",
+            partial(csv_bytes, data),
+            f"{stem}-data.csv",
+            "text/csv",
+            key=f"{key}_csv",
+            on_click="ignore",
+            icon=":material/table:",
+        )
+        row.download_button(
+            "Data Parquet",
+            partial(parquet_bytes, data),
+            f"{stem}-data.parquet",
+            "application/octet-stream",
+            key=f"{key}_parquet",
+            on_click="ignore",
+            icon=":material/table:",
+        )
+    if row.button("Pin to report", key=f"{key}_pin", icon=":material/push_pin:"):
+        pin_chart(store(), fig, analysis=analysis, corpus=corpus, model=model, data=data)
+        st.toast("Pinned to the report (see the Report page).", icon=":material/push_pin:")
+    if missing:
+        st.caption(missing)

@@ -19,6 +19,7 @@ from analysis.corpora import (
 from analysis.corpus_figures import label_counts, length_histogram
 from analysis.demo import demo_corpora
 from analysis.embedding import corpus_models, embed_corpus
+from analysis.encoders import DEFAULT_MODEL_NAME
 from analysis.errors import UserError
 from analysis.readers import (
     SUPPORTED_SUFFIXES,
@@ -29,7 +30,14 @@ from analysis.readers import (
     read_path,
 )
 from analysis.uploads import parse_uploads
-from pages._ui import job_status, model_spec_input, require_navigation, start_job, store
+from pages._ui import (
+    chart_actions,
+    job_status,
+    model_spec_input,
+    require_navigation,
+    start_job,
+    store,
+)
 
 require_navigation()
 st.title("Corpora")
@@ -216,10 +224,30 @@ def inspect(name: str) -> None:
     shown = documents.drop(columns=["text_sha256"]).head(10)
     st.dataframe(shown, hide_index=True, width="stretch")
     left, right = st.columns(2)
-    left.plotly_chart(length_histogram(documents["n_tokens"].to_numpy(), corpus.name))
+    with left:
+        lengths = length_histogram(documents["n_tokens"].to_numpy(), corpus.name)
+        st.plotly_chart(lengths)
+        chart_actions(
+            lengths,
+            key="lengths",
+            corpus=corpus.name,
+            analysis="lengths",
+            model=DEFAULT_MODEL_NAME,
+            data=documents[["doc_id", "n_tokens", "n_chars"]],
+        )
     if corpus.label_columns:
-        column = right.selectbox("Label column", corpus.label_columns, key="inspect_label")
-        right.plotly_chart(label_counts(documents[column], corpus.name, column))
+        with right:
+            column = st.selectbox("Label column", corpus.label_columns, key="inspect_label")
+            counts = label_counts(documents[column], corpus.name, column)
+            st.plotly_chart(counts)
+            chart_actions(
+                counts,
+                key="labels",
+                corpus=corpus.name,
+                analysis=f"labels-{column}",
+                model="none",
+                data=documents[column].value_counts(dropna=False).rename_axis(column).reset_index(),
+            )
     delete_controls(corpus.name)
 
 

@@ -18,7 +18,7 @@ from analysis.map_figures import map_figure
 from analysis.projection import Projection, ProjectionParams, find_projection, project
 from analysis.search import semantic_search, top_k_cosine
 from analysis.selection import selected_doc_ids
-from pages._ui import current_job, job_status, require_navigation, start_job, store
+from pages._ui import chart_actions, current_job, job_status, require_navigation, start_job, store
 
 require_navigation()
 st.title("Map")
@@ -274,6 +274,15 @@ def main() -> None:
         on_select="rerun",
         selection_mode=("points", "box", "lasso"),
         config={"displaylogo": False},
+    )
+    coords = pd.DataFrame(projection.coords, columns=["x", "y", "z"][: projection.params.dims])
+    chart_actions(
+        view.figure,
+        key="map",
+        corpus=corpus.name,
+        analysis=f"map-{projection.params.method}",
+        model=record.name,
+        data=pd.concat([docs[["doc_id", "text"]], coords], axis=1),
     )
     selection_panel(docs, selected_doc_ids(event.selection), corpus, vectors)
 

@@ -1,0 +1,141 @@
+"""Report page: the pinned charts in order, with captions; reorder, remove, export as a bundle."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import streamlit as st
+
+from analysis.errors import UserError
+from analysis.exports import csv_bytes, parquet_bytes
+from analysis.figure_export import export_stem, require_chromium
+from analysis.reports import (
+    Pin,
+    list_pins,
+    move_pin,
+    pin_data,
+    pin_figure,
+    provenance,
+    remove_pin,
+    report_html,
+    report_zip,
+)
+from pages._ui import require_navigation, store
+
+require_navigation()
+st.title("Report")
+
+
+def downloads(pins: list[Pin]) -> None:
+    """Both bundles are built only when clicked: the ZIP renders every chart twice."""
+    try:
+        require_chromium()
+        missing = None
+    except UserError as exc:
+        missing = exc.message
+    row = st.container(horizontal=True, gap="small")
+    row.download_button(
+        "Report (HTML)",
+        partial(report_html, pins),
+        "embedlens-report.html",
+        "text/html",
+        key="report_html",
+        on_click="ignore",
+        icon=":material/download:",
+        type="primary",
+        help="One file, charts interactive, works offline",
+    )
+    row.download_button(
+        "Report (ZIP: PNG + SVG + index.md)",
+        partial(report_zip, pins),
+        "embedlens-report.zip",
+        "application/zip",
+        key="report_zip",
+        on_click="ignore",
+        icon=":material/folder_zip:",
+        disabled=missing is not None,
+        help=missing,
+    )
+    if missing:
+        st.caption(missing)
+
+
+def _act(action, *args) -> None:
+    """Button callback: a chart removed in another session must not crash this one."""
+    try:
+        action(store(), *args)
+    except UserError as exc:
+        st.toast(exc.message)
+
+
+def pinned_chart(pin: Pin, number: int, last: bool) -> None:
+    with st.container(border=True):
+        st.subheader(f"Figure {number}. {pin.title}", anchor=False)
+        st.plotly_chart(pin_figure(pin), key=f"pin_chart_{pin.chart_id}")
+        st.caption(pin.caption)
+        st.caption(provenance(pin))
+        row = st.container(horizontal=True, gap="small")
+        row.button(
+            "Move up",
+            key=f"pin_up_{pin.chart_id}",
+            icon=":material/arrow_upward:",
+            disabled=number == 1,
+            on_click=_act,
+            args=(move_pin, pin.chart_id, -1),
+        )
+        row.button(
+            "Move down",
+            key=f"pin_down_{pin.chart_id}",
+            icon=":material/arrow_downward:",
+            disabled=last,
+            on_click=_act,
+            args=(move_pin, pin.chart_id, 1),
+        )
+        data = pin_data(pin)
+        if data is not None:
+            stem = export_stem(pin.corpus, pin.analysis, pin.model, pin.created_at)
+            row.download_button(
+                "Data CSV",
+                partial(csv_bytes, data),
+                f"{stem}-data.csv",
+                "text/csv",
+                key=f"pin_csv_{pin.chart_id}",
+                on_click="ignore",
+                icon=":material/table:",
+            )
+            row.download_button(
+                "Data Parquet",
+                partial(parquet_bytes, data),
+                f"{stem}-data.parquet",
+                "application/octet-stream",
+                key=f"pin_parquet_{pin.chart_id}",
+                on_click="ignore",
+                icon=":material/table:",
+            )
+        row.button(
+            "Remove",
+            key=f"pin_remove_{pin.chart_id}",
+            icon=":material/delete:",
+            on_click=_act,
+            args=(remove_pin, pin.chart_id),
+        )
+
+
+def main() -> None:
+    pins = list_pins(store())
+    if not pins:
+        st.info(
+            "No charts pinned yet. Every chart in EmbedLens has a :material/push_pin: **Pin to "
+            "report** button under it: pinned charts are listed here with their captions, kept "
+            "in the store across restarts, and exported together as one HTML file or a ZIP of "
+            "PNG + SVG files."
+        )
+        return
+    count = "1 chart" if len(pins) == 1 else f"{len(pins)} charts"
+    st.caption(f"{count}, in report order. Downloads are built when you click them.")
+    downloads(pins)
+    for number, pin in enumerate(pins, start=1):
+        pinned_chart(pin, number, last=number == len(pins))
+
+
+main()

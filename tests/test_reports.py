@@ -1,0 +1,287 @@
+"""Pinned charts in a real DuckDB file, and the report bundle: offline HTML, ZIP, index."""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import re
+import zipfile
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+from conftest import PROJECT_ROOT
+from plotly.offline import get_plotlyjs
+from test_figure_export import png_size
+
+from analysis.corpus_figures import label_counts, length_histogram
+from analysis.errors import UserError
+from analysis.exports import csv_bytes
+from analysis.reports import (
+    list_pins,
+    move_pin,
+    pin_chart,
+    pin_data,
+    pin_figure,
+    provenance,
+    remove_pin,
+    report_html,
+    report_zip,
+)
+from analysis.store import MIGRATIONS, SCHEMA_VERSION, Store
+
+HOSTILE = "<b>evil</b> & co"
+
+
+@pytest.fixture
+def figures() -> list[go.Figure]:
+    rng = np.random.default_rng(0)
+    return [
+        length_histogram(rng.integers(5, 300, 200), "stdlib_docs"),
+        label_counts(pd.Series(list("aabbbcc")), "stdlib_docs", "topic"),
+        length_histogram(rng.integers(5, 50, 20), HOSTILE),
+    ]
+
+
+def _pin_all(store: Store, figures: list[go.Figure]) -> list[int]:
+    data = pd.DataFrame({"label": ["=HYPERLINK(1)", "b"], "count": [2, 3]})
+    return [
+        pin_chart(store, figures[0], analysis="lengths", corpus="stdlib_docs", model=None),
+        pin_chart(
+            store,
+            figures[1],
+            title="Classes",
+            analysis="labels",
+            corpus="stdlib_docs",
+            model="all-MiniLM-L6-v2",
+            data=data,
+        ),
+        pin_chart(store, figures[2], analysis="lengths", corpus=HOSTILE, model="m"),
+    ]
+
+
+def test_pin_move_remove_round_trip_survives_reopening(tmp_path: Path, figures) -> None:
+    path = tmp_path / "pins.duckdb"
+    store = Store(path)
+    first, second, third = _pin_all(store, figures)
+    pins = list_pins(store)
+    assert [p.chart_id for p in pins] == [first, second, third]
+    titles = ["Text lengths — stdlib_docs", "Classes", f"Text lengths — {HOSTILE}"]
+    assert [p.title for p in pins] == titles
+    assert pins[2].caption.startswith(f"Corpus {HOSTILE}: n = 20 texts")  # plain, not escaped
+    assert pins[0].model == "" and pins[1].model == "all-MiniLM-L6-v2"
+    move_pin(store, third, -1)
+    move_pin(store, first, -1)  # already first: nothing moves
+    assert [p.chart_id for p in list_pins(store)] == [first, third, second]
+    move_pin(store, second, 1)  # already last
+    move_pin(store, first, 1)
+    assert [p.chart_id for p in list_pins(store)] == [third, first, second]
+    remove_pin(store, first)
+    remove_pin(store, first)  # a second click (or another session) is harmless
+    store.close()
+
+    reopened = Store(path)
+    pins = list_pins(reopened)
+    assert [p.chart_id for p in pins] == [third, second]
+    figure = pin_figure(pins[1])
+    assert figure.layout.meta["caption"] == figures[1].layout.meta["caption"]
+    assert json.loads(figure.to_json()) == json.loads(figures[1].to_json())
+    frame = pin_data(pins[1])
+    assert frame.to_dict("list") == {"label": ["=HYPERLINK(1)", "b"], "count": [2, 3]}
+    assert pin_data(pins[0]) is None
+    assert pin_chart(reopened, figures[0], analysis="x", corpus="c", model=None) > third
+    reopened.close()
+
+
+def test_moving_a_removed_chart_is_a_user_error(store: Store, figures) -> None:
+    chart_id = pin_chart(store, figures[0], analysis="lengths", corpus="c", model=None)
+    remove_pin(store, chart_id)
+    with pytest.raises(UserError, match="no longer in the report"):
+        move_pin(store, chart_id, 1)
+    with pytest.raises(ValueError):
+        move_pin(store, chart_id, 2)
+
+
+def test_an_existing_version_2_store_gains_the_pins_table(tmp_path: Path) -> None:
+    path = tmp_path / "v2.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    for migration in MIGRATIONS[:2]:
+        migration(con)
+    con.execute("INSERT INTO meta VALUES ('schema_version', '2')")
+    con.close()
+    store = Store(path)
+    assert store.schema_version() == SCHEMA_VERSION == 3
+    assert list_pins(store) == []
+    store.close()
+
+
+def test_data_behind_a_chart_downloads_formula_safe(store: Store, figures) -> None:
+    _pin_all(store, figures)
+    data = pin_data(list_pins(store)[1])
+    text = csv_bytes(data).decode("utf-8")
+    assert text.splitlines() == ["label,count", "'=HYPERLINK(1),2", "b,3"]
+
+
+def _outside_plotlyjs(page: str) -> str:
+    assert page.count(get_plotlyjs()) == 1, "plotly.js must be embedded exactly once"
+    return page.replace(get_plotlyjs(), "")
+
+
+def test_report_html_is_one_self_contained_page(store: Store, figures) -> None:
+    _pin_all(store, figures)
+    pins = list_pins(store)
+    page = report_html(pins)
+    ours = _outside_plotlyjs(page)
+    assert not re.search(r"<script[^>]+src=", ours) and "<link" not in ours
+    assert "http://" not in ours and "https://" not in ours
+    assert ours.count("Plotly.newPlot") == 3
+    assert "<h2>Figure 2. Classes</h2>" in ours
+    assert HOSTILE not in ours and html.escape(HOSTILE) in ours
+    for pin in pins:
+        assert html.escape(provenance(pin)) in ours
+    assert "Generated " in ours and "3 charts" in ours
+
+
+def test_report_zip_has_png_and_svg_per_chart_an_index_and_the_html(store: Store, figures) -> None:
+    _pin_all(store, figures)
+    with zipfile.ZipFile(io.BytesIO(report_zip(list_pins(store)))) as archive:
+        names = archive.namelist()
+        assert {"index.md", "report.html"} <= set(names)
+        images = sorted(n for n in names if n.endswith((".png", ".svg")))
+        assert len(images) == 6
+        assert [n[:3] for n in images] == ["01-", "01-", "02-", "02-", "03-", "03-"]
+        assert any(
+            re.fullmatch(r"02-stdlib_docs-labels-all-MiniLM-L6-v2-\d{4}-\d\d-\d\d\.png", n)
+            for n in images
+        )
+        for name in images:
+            blob = archive.read(name)
+            if name.endswith(".png"):
+                assert png_size(blob)[0] > 0
+            else:
+                assert blob.lstrip().startswith(b"<svg")
+        index = archive.read("index.md").decode("utf-8")
+        assert "[report.html](report.html)" in index
+        assert "## Figure 2. Classes" in index
+        assert r"\<b\>evil\</b\> & co" in index  # markup shown as text, not rendered
+        for name in images:
+            assert f"({name})" in index
+        _outside_plotlyjs(archive.read("report.html").decode("utf-8"))
+
+
+@pytest.mark.browser
+def test_report_html_opens_offline_in_chromium(tmp_path: Path, store: Store, figures, page) -> None:
+    """Every request is refused except the file itself: the charts must still draw."""
+    _pin_all(store, figures)
+    path = tmp_path / "report.html"
+    path.write_text(report_html(list_pins(store)), encoding="utf-8")
+    requested: list[str] = []
+
+    def refuse_network(route) -> None:
+        requested.append(route.request.url)
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            route.abort()
+
+    page.route("**/*", refuse_network)
+    page.goto(path.as_uri())
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 6")
+    assert page.locator(".js-plotly-plot").count() == 3
+    assert page.locator("text=Produced with Plotly").count() == 0
+    assert [url for url in requested if not url.startswith("file://")] == []
+
+
+REPORT_PAGE = str(PROJECT_ROOT / "pages" / "report.py")
+DATA_BUTTONS = ["Data CSV", "Data Parquet"]  # only the chart pinned with its data has them
+
+
+def test_report_page_lists_reorders_and_removes(monkeypatch, tmp_path: Path, figures) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from analysis.store import open_store
+
+    monkeypatch.setenv("EMBEDLENS_DB", str(tmp_path / "page.duckdb"))
+    at = AppTest.from_file(REPORT_PAGE, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    assert "No charts pinned yet" in at.info[0].value and "Pin to report" in at.info[0].value
+    first, second, third = _pin_all(open_store(tmp_path / "page.duckdb"), figures)
+    at.run()
+    assert not at.exception, at.exception
+    assert [h.value for h in at.subheader][1] == "Figure 2. Classes"
+    assert at.button(key=f"pin_up_{first}").disabled
+    downloads = [element.proto.label for element in at.get("download_button")]
+    assert downloads == ["Report (HTML)", "Report (ZIP: PNG + SVG + index.md)", *DATA_BUTTONS]
+    assert at.button(key=f"pin_down_{third}").disabled
+    at.button(key=f"pin_down_{first}").click().run()
+    assert [h.value for h in at.subheader][:2] == [
+        "Figure 1. Classes",
+        "Figure 2. Text lengths — stdlib_docs",
+    ]
+    at.button(key=f"pin_remove_{second}").click().run()
+    assert len(at.subheader) == 2 and not at.exception
+    assert any(
+        "model all-MiniLM-L6-v2" not in c.value and "lengths · corpus" in c.value
+        for c in at.caption
+    )
+
+
+def _actions_page() -> None:
+    import numpy as np
+    import pandas as pd
+
+    from analysis.corpus_figures import length_histogram
+    from pages._ui import chart_actions
+
+    figure = length_histogram(np.arange(30), "stdlib_docs")
+    data = pd.DataFrame({"n_tokens": np.arange(30)})
+    chart_actions(figure, key="hist", corpus="stdlib_docs", analysis="lengths", model="", data=data)
+
+
+def test_chart_actions_pin_to_the_report(monkeypatch, tmp_path: Path) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from analysis.store import open_store
+
+    monkeypatch.setenv("EMBEDLENS_DB", str(tmp_path / "actions.duckdb"))
+    at = AppTest.from_function(_actions_page, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    labels = [element.proto.label for element in at.get("download_button")]
+    assert labels == ["PNG", "SVG", "PDF", "HTML", *DATA_BUTTONS]
+    at.button(key="hist_pin").click().run()
+    assert not at.exception, at.exception
+    assert "Pinned to the report" in at.toast[0].value
+    pins = list_pins(open_store(tmp_path / "actions.duckdb"))
+    assert [(p.title, p.analysis, p.corpus) for p in pins] == [
+        ("Text lengths — stdlib_docs", "lengths", "stdlib_docs")
+    ]
+    assert pin_data(pins[0])["n_tokens"].tolist() == list(range(30))
+
+
+def test_chart_actions_without_chromium_show_the_message(monkeypatch, tmp_path: Path) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("EMBEDLENS_DB", str(tmp_path / "nochrome.duckdb"))
+    monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "no-chromium"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr("analysis.figure_export.DEBIAN_CHROMIUM", str(tmp_path / "none"))
+    at = AppTest.from_function(_actions_page, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    assert any("needs Chromium" in caption.value for caption in at.caption)
+    enabled = {e.proto.label: not e.proto.disabled for e in at.get("download_button")}
+    assert enabled == {
+        "PNG": False,
+        "SVG": False,
+        "PDF": False,
+        "HTML": True,
+        "Data CSV": True,
+        "Data Parquet": True,
+    }
