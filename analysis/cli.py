@@ -8,6 +8,7 @@ traceback).
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -22,6 +23,9 @@ if TYPE_CHECKING:
     from analysis.projection import Projection
 
 Handler = Callable[[argparse.Namespace], dict[str, Any]]
+# Modules that add their own subcommands: each has register(sub, common), which adds a parser
+# (with parents=[common] for --db) and sets its handler with set_defaults(handler=...).
+COMMAND_MODULES: tuple[str, ...] = ()
 _COMMANDS: dict[str, Handler] = {}
 
 
@@ -357,13 +361,16 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("delete", parents=[common], help="delete a corpus")
     p.add_argument("name", help="corpus name")
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).register(sub, common)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        result = _COMMANDS[args.command](args)
+        handler = getattr(args, "handler", None) or _COMMANDS[args.command]
+        result = handler(args)
     except UserError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2

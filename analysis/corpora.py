@@ -415,7 +415,7 @@ def delete_corpus(store: Store, name: str) -> Corpus:
                 f"(SELECT {key} FROM {owner} WHERE corpus_id = ?)",
                 [corpus.corpus_id],
             )
-        for table in ("knn_graphs", "projections", "clusterings"):
+        for table in ("knn_graphs", "projections", "clusterings", "analysis_results"):
             cur.execute(f"DELETE FROM {table} WHERE corpus_id = ?", [corpus.corpus_id])
         cur.execute(f"DROP TABLE IF EXISTS {metadata_table(corpus.corpus_id)}")
         cur.execute("DELETE FROM corpora WHERE corpus_id = ?", [corpus.corpus_id])

@@ -17,7 +17,7 @@ import duckdb
 from analysis.config import resolve_db_path
 from analysis.errors import UserError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def first_row(rows: list[tuple]) -> tuple | None:
@@ -199,10 +199,29 @@ def _migration_3(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _migration_4(con: duckdb.DuckDBPyConnection) -> None:
+    """Results of the diagnostics (length, probes, comparisons, tables) keyed by parameters."""
+    con.execute("CREATE SEQUENCE IF NOT EXISTS analysis_result_seq START 1")
+    con.execute(
+        """
+        CREATE TABLE analysis_results (
+            result_id INTEGER PRIMARY KEY DEFAULT nextval('analysis_result_seq'),
+            corpus_id INTEGER,                -- NULL for results about tables, not corpora
+            kind VARCHAR NOT NULL,            -- length | probe | compare | tables ...
+            params VARCHAR NOT NULL,          -- canonical JSON of every parameter, seeds included
+            result VARCHAR NOT NULL,          -- JSON
+            seconds DOUBLE NOT NULL,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+        )
+        """
+    )
+
+
 MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [
     _migration_1,
     _migration_2,
     _migration_3,
+    _migration_4,
 ]
 
 
