@@ -165,6 +165,8 @@ def _project(args: argparse.Namespace) -> dict[str, Any]:
         densmap=args.densmap,
         perplexity=args.perplexity,
     )
+    if args.out:
+        _check_out_path(Path(args.out), ".parquet")
     store = _store(args)
     corpus, record, vectors = load_model_vectors(store, args.name, args.model)
     result = project(store, corpus, record, params, StderrProgress("projection stage"), vectors)
@@ -186,14 +188,18 @@ def _project(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+def _check_out_path(path: Path, suffix: str) -> None:
+    """Refuse a bad output path before any work is done or stored."""
+    if path.suffix.lower() != suffix:
+        raise UserError(f"--out {path}: this command writes a {suffix} file.")
+    if not path.parent.exists():
+        raise UserError(f"--out {path}: the folder {path.parent} does not exist.")
+
+
 def _write_coords(result: Projection, path: Path) -> str:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    if path.suffix.lower() != ".parquet":
-        raise UserError(f"--out {path}: coordinates are written as .parquet.")
-    if not path.parent.exists():
-        raise UserError(f"--out {path}: the folder {path.parent} does not exist.")
     columns = {"doc_id": pa.array(range(result.n_points), pa.int32())}
     for axis, name in enumerate("xyz"[: result.params.dims]):
         columns[name] = pa.array(result.coords[:, axis])
@@ -216,9 +222,11 @@ def _search(args: argparse.Namespace) -> dict[str, Any]:
     results = []
     for hit in hits:
         row = documents.loc[hit.doc_id, keep]
-        results.append(
-            {"doc_id": hit.doc_id, "score": round(hit.score, 6), **_plain(row.to_dict())}
-        )
+        fields = {
+            (f"metadata.{key}" if key in ("doc_id", "score") else key): value
+            for key, value in _plain(row.to_dict()).items()
+        }
+        results.append({"doc_id": hit.doc_id, "score": round(hit.score, 6), **fields})
     return {"corpus": corpus.name, "model": record.name, "query": args.query, "results": results}
 
 

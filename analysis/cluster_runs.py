@@ -56,12 +56,13 @@ def _from_row(row: tuple) -> StoredClustering:
 
 
 def latest_clustering(store: Store, corpus: Corpus, record: CorpusModel) -> StoredClustering | None:
-    """The most recent clustering of this corpus and model, for colouring a reopened map."""
+    """The most recently run clustering of this corpus and model, for colouring a reopened map."""
     row = first_row(
         store.cursor()
         .execute(
             "SELECT clustering_id, summary, labels, seconds FROM clusterings "
-            "WHERE corpus_id = ? AND model_key = ? ORDER BY clustering_id DESC LIMIT 1",
+            "WHERE corpus_id = ? AND model_key = ? "
+            "ORDER BY created_at DESC, clustering_id DESC LIMIT 1",
             [corpus.corpus_id, record.model_key],
         )
         .fetchall()
@@ -88,6 +89,12 @@ def run_clustering(
         .fetchall()
     )
     if row is not None:
+        # Asking again makes it the latest: the Map page shows latest_clustering after a run.
+        with store.transaction() as cur:
+            cur.execute(
+                "UPDATE clusterings SET created_at = current_timestamp WHERE clustering_id = ?",
+                [row[0]],
+            )
         return _from_row(row)
     start = time.perf_counter()
     if vectors is None:

@@ -24,7 +24,8 @@ from analysis.store import Store, first_row, quote_identifier
 from analysis.tokens import count_tokens
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,63}$")
-RESERVED_COLUMNS = ("doc_id",)
+# Columns every document has; a user column of the same name is kept under another name.
+RESERVED_COLUMNS = ("doc_id", "text", "text_sha256", "n_tokens", "n_chars", "source", "source_row")
 # (owner table, per-document child table, id column) of results derived from a corpus
 DERIVED_TABLES = (
     ("knn_graphs", "knn_edges", "graph_id"),
@@ -223,15 +224,16 @@ def prepare_corpus(
 
     meta_names = _metadata_columns(frame, text_column, options.metadata_columns, sources)
     metadata = frame[meta_names].copy()
-    for reserved in RESERVED_COLUMNS:
-        if reserved in metadata.columns:
-            metadata = metadata.rename(columns={reserved: f"{reserved}_original"})
-            notices.append(f"Column '{reserved}' is reserved; it is kept as '{reserved}_original'.")
+    renamed = {name: f"{name}_original" for name in RESERVED_COLUMNS if name in metadata.columns}
+    metadata = metadata.rename(columns=renamed)
+    notices.extend(
+        f"Column '{old}' is reserved; it is kept as '{new}'." for old, new in renamed.items()
+    )
     if options.label_columns is None:
         label_columns = detect_label_columns(frame[[text_column, *meta_names]], text_column)
-        label_columns = [c for c in label_columns if c in metadata.columns]
     else:
         label_columns = list(dict.fromkeys(options.label_columns))
+    label_columns = [renamed.get(c, c) for c in label_columns]
     _check_labels(metadata, label_columns)
 
     text_list = texts.tolist()

@@ -31,7 +31,9 @@ def formula_safe(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    return formula_safe(frame).to_csv(index=False).encode("utf-8")
+    # CRLF rows (RFC 4180): the writer quotes every cell holding a character of the line
+    # terminator, so a lone carriage return in a cell cannot start a new row (and a formula).
+    return formula_safe(frame).to_csv(index=False, lineterminator="\r\n").encode("utf-8")
 
 
 def parquet_bytes(frame: pd.DataFrame) -> bytes:

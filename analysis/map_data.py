@@ -10,21 +10,34 @@ from analysis.corpora import Corpus
 COLOR_NONE = "(none)"
 COLOR_TOKENS = "token length"
 COLOR_CLUSTER = "cluster"
+BUILT_IN_MARK = " [EmbedLens]"  # tells a built-in choice apart from a user column of that name
+
+
+def _built_in(name: str, columns: list[str]) -> str:
+    return f"{name}{BUILT_IN_MARK}" if name in columns else name
 
 
 def color_choices(corpus: Corpus, has_clusters: bool) -> list[str]:
     """Labels first (what users colour by most), then other metadata, length and clusters."""
-    others = [name for name in corpus.metadata_names if name not in corpus.label_columns]
-    choices = [*corpus.label_columns, *others, COLOR_TOKENS]
+    columns = corpus.metadata_names
+    others = [name for name in columns if name not in corpus.label_columns]
+    choices = [*corpus.label_columns, *others, _built_in(COLOR_TOKENS, columns)]
     if has_clusters:
-        choices.append(COLOR_CLUSTER)
-    return [*choices, COLOR_NONE]
+        choices.append(_built_in(COLOR_CLUSTER, columns))
+    return [*choices, _built_in(COLOR_NONE, columns)]
 
 
 def color_values(
     documents: pd.DataFrame, choice: str, clustering: Clustering | None
 ) -> pd.Series | None:
-    """The per-document series for a colour choice, in doc_id order; None = a single colour."""
+    """The per-document series for a colour choice, in doc_id order; None = a single colour.
+
+    A user's column always wins over a built-in choice of the same name (which then carries
+    BUILT_IN_MARK in the list).
+    """
+    if choice in documents.columns:
+        return documents[choice]
+    choice = choice.removesuffix(BUILT_IN_MARK)
     if choice == COLOR_NONE:
         return None
     if choice == COLOR_TOKENS:
@@ -35,7 +48,7 @@ def color_values(
         labels = pd.Series(clustering.labels, index=documents.index)
         names = {c: f"{c}: {', '.join(words[:3])}" for c, words in clustering.keywords.items()}
         return labels.map(lambda cid: names.get(int(cid), "noise"))
-    return documents[choice]
+    raise KeyError(f"unknown colour choice {choice!r}")
 
 
 def hover_columns(corpus: Corpus, limit: int = 3) -> list[str]:

@@ -29,6 +29,14 @@ from analysis.store import Store, first_row
 
 METHODS = ("umap", "pca", "tsne")
 QUALITY_K = 10
+_FIELD_TYPES = {
+    "dims": int,
+    "seed": int,
+    "n_neighbors": int,
+    "min_dist": float,
+    "densmap": bool,
+    "perplexity": float,
+}
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,12 @@ class ProjectionParams:
             raise UserError(f"min_dist must be between 0 and 1, got {self.min_dist}.")
         if not 1.0 <= self.perplexity <= 100.0:
             raise UserError(f"perplexity must be between 1 and 100, got {self.perplexity}.")
+        # Plain Python types, so 0 and 0.0 (or numpy scalars) give the same key, and JSON works.
+        for name, kind in _FIELD_TYPES.items():
+            value = getattr(self, name)
+            if kind is int and value != int(value):
+                raise UserError(f"{name} must be a whole number, got {value}.")
+            object.__setattr__(self, name, kind(value))
 
     def effective(self, n_points: int) -> ProjectionParams:
         """The parameters actually usable on n points (recorded, so the map says what ran)."""
@@ -253,6 +267,12 @@ def project(
 ) -> Projection:
     """The map for these parameters: stored if it exists, else computed, measured and stored."""
     params = params.effective(corpus.n_rows)
+    if params.method != "umap" and params.dims > record.dim:
+        # PCA (and t-SNE's PCA start) cannot have more components than the vectors have.
+        raise UserError(
+            f"A {params.dims}-D {params.method.upper()} map needs vectors of at least "
+            f"{params.dims} dimensions; '{record.name}' has {record.dim}. Use UMAP or a 2-D map."
+        )
     found = find_projection(store, corpus, record, params)
     if found is not None:
         return found

@@ -13,7 +13,7 @@ from analysis.embedding import CorpusModel, corpus_models, load_vectors
 from analysis.errors import UserError
 from analysis.exports import csv_bytes, parquet_bytes
 from analysis.jobs import Job
-from analysis.map_data import COLOR_CLUSTER, color_choices, color_values, hover_columns
+from analysis.map_data import color_choices, color_values, hover_columns
 from analysis.map_figures import map_figure
 from analysis.projection import Projection, ProjectionParams, find_projection, project
 from analysis.search import semantic_search, top_k_cosine
@@ -253,7 +253,7 @@ def main() -> None:
         projection.coords,
         docs["doc_id"].to_numpy(),
         docs["text"].tolist(),
-        color=color_values(docs, colour, clustering if colour == COLOR_CLUSTER else None),
+        color=color_values(docs, colour, clustering),
         color_name=colour,
         hover_fields=docs[hover_columns(corpus)],
         highlight=highlight,
