@@ -16,7 +16,7 @@ def choose(page: Page, label: str, option: str) -> None:
 
 def test_demo_corpus_is_embedded_and_listed(app_server: str, page: Page) -> None:
     page.goto(app_server)
-    expect(page.get_by_role("heading", name="Corpora")).to_be_visible()
+    expect(page.get_by_role("heading", name="Corpora", exact=True)).to_be_visible()
     choose(page, "Demo corpus", "stdlib_docs_small")
     expect(page.get_by_label("Corpus name")).to_have_value("stdlib_docs_small")
     page.get_by_role("button", name="Create corpus").click()
