@@ -131,7 +131,8 @@ def faithfulness(projection: Projection) -> None:
 
 def search_box(
     corpus: Corpus, record: CorpusModel, vectors: np.ndarray, docs: pd.DataFrame
-) -> np.ndarray | None:
+) -> pd.DataFrame | None:
+    """The query's nearest documents with scores (shown under the map, highlighted on it)."""
     query = st.text_input("Semantic search", key="map_query", placeholder="Type a query…")
     if not query.strip():
         return None
@@ -141,9 +142,7 @@ def search_box(
         st.error(exc.message)
         return None
     ids = np.array([h.doc_id for h in hits])
-    table = docs.loc[ids, ["doc_id", "text"]].assign(score=[round(h.score, 4) for h in hits])
-    st.dataframe(table, hide_index=True, width="stretch", key="search_results")
-    return ids
+    return docs.loc[ids, ["doc_id", "text"]].assign(score=[round(h.score, 4) for h in hits])
 
 
 def cluster_controls(corpus: Corpus, record: CorpusModel, vectors: np.ndarray) -> Clustering | None:
@@ -247,7 +246,8 @@ def main() -> None:
     clustering = cluster_controls(corpus, record, vectors)
     choices = color_choices(corpus, clustering is not None)
     colour = st.selectbox("Colour by", choices, key="map_colour")
-    highlight = search_box(corpus, record, vectors, docs)
+    results = search_box(corpus, record, vectors, docs)
+    highlight = None if results is None else results["doc_id"].to_numpy()
     axis = projection.params.method.upper() if projection.params.method != "tsne" else "t-SNE"
     view = map_figure(
         projection.coords,
@@ -284,6 +284,9 @@ def main() -> None:
         model=record.name,
         data=pd.concat([docs[["doc_id", "text"]], coords], axis=1),
     )
+    if results is not None:
+        st.subheader("Search results")
+        st.dataframe(results, hide_index=True, width="stretch", key="search_results")
     selection_panel(docs, selected_doc_ids(event.selection), corpus, vectors)
 
 
