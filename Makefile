@@ -33,7 +33,9 @@ chromium:
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-dejavu-core; }
 
+# PNG/SVG/PDF export needs Chromium; without it the app still runs (HTML export only).
 run: setup
+	@$(MAKE) --no-print-directory chromium || echo "warning: Chromium not installed; figure export will offer HTML only"
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
 lint: $(VENV)/.dev
