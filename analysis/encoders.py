@@ -152,14 +152,15 @@ class _HiddenStates:
         def run(batch_texts: list[str]) -> np.ndarray:
             outs = []
             for start in range(0, len(batch_texts), _BATCH):
-                enc = self.tokenizer(
-                    batch_texts[start : start + _BATCH],
-                    padding=True,
-                    truncation=True,
-                    max_length=limit,
-                    return_tensors="pt",
-                )
+                # The tokenizer is shared too: its truncation settings are per-call state.
                 with self.lock, torch.inference_mode():
+                    enc = self.tokenizer(
+                        batch_texts[start : start + _BATCH],
+                        padding=True,
+                        truncation=True,
+                        max_length=limit,
+                        return_tensors="pt",
+                    )
                     hidden = self.model(**enc, output_hidden_states=True).hidden_states
                 mask = enc["attention_mask"]
                 outs.append(torch.stack([pool(h, mask, pooling) for h in hidden]).numpy())

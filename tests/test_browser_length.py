@@ -1,0 +1,102 @@
+"""End to end in Debian Chromium: a tiny length analysis run from the Length page."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import PROJECT_ROOT, _free_port
+from playwright.sync_api import Page, expect
+
+from analysis.config import Limits
+from analysis.corpora import IngestOptions, ingest
+from analysis.readers import read_bytes
+from analysis.store import Store
+from analysis.tokens import count_tokens
+
+pytestmark = pytest.mark.browser
+
+DEMO = PROJECT_ROOT / "data" / "demo" / "stdlib_docs.csv"
+
+
+def _prepare_store(path: Path) -> None:
+    """One corpus of 12 docstrings of 130-250 word pieces, then release the file."""
+    frame = pd.read_csv(DEMO)
+    frame = frame[pd.Series(count_tokens(frame["text"].tolist())).between(130, 250).to_numpy()]
+    body = frame.head(12)[["text", "topic"]].to_csv(index=False).encode("utf-8")
+    store = Store(path)
+    try:
+        table = read_bytes(body, "long_docs.csv", Limits())
+        ingest(store, [table], IngestOptions(name="long_docs", label_columns=["topic"]))
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def length_server(tmp_path: Path):
+    """`streamlit run app.py` on a free port, on a store holding the corpus."""
+    db = tmp_path / "browser_length.duckdb"
+    _prepare_store(db)
+    port = _free_port()
+    env = {**os.environ, "EMBEDLENS_DB": str(db)}
+    log_path = tmp_path / "server.log"
+    log = log_path.open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                if process.poll() is not None or time.time() > deadline:
+                    raise RuntimeError(log_path.read_text()) from None
+                time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()
+
+
+def test_run_a_tiny_analysis_and_see_the_collapse_curve(length_server: str, page: Page) -> None:
+    page.goto(f"{length_server}/length")
+    expect(page.get_by_role("heading", name="Length", exact=True)).to_be_visible()
+    # 12 long texts: the default 200 per length shrinks to 12, and the page says so up front
+    expect(page.get_by_text("every length uses those 12")).to_be_visible(timeout=120_000)
+    expect(page.get_by_text("Estimated time")).to_be_visible()
+    page.get_by_role("button", name="Run the length analysis").click()
+    curve = page.locator("svg text", has_text="Length collapse: mean pairwise cosine by length")
+    expect(curve).to_have_count(1, timeout=180_000)
+    expect(page.get_by_text("At τ = 1, the mean pairwise cosine")).to_be_visible()
+    expect(page.locator("svg text.legendtext", has_text="τ = 0.8 (gap")).to_have_count(1)
+    expect(page.locator("svg text.legendtext", has_text="layer 0, pooling only")).to_have_count(1)
+    expect(page.get_by_text("Traceback")).to_have_count(0)
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+    page.screenshot(path="/tmp/length_e2e.png", full_page=True)
