@@ -16,6 +16,8 @@ PAGES = [
     st.Page("pages/corpora.py", title="Corpora", icon=":material/library_books:", default=True),
     st.Page("pages/map.py", title="Map", icon=":material/scatter_plot:"),
     st.Page("pages/length.py", title="Length", icon=":material/straighten:"),
+    st.Page("pages/probes.py", title="Probes", icon=":material/layers:"),
+    st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
     st.Page("pages/report.py", title="Report", icon=":material/summarize:"),
 ]
 

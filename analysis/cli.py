@@ -25,7 +25,11 @@ if TYPE_CHECKING:
 Handler = Callable[[argparse.Namespace], dict[str, Any]]
 # Modules that add their own subcommands: each has register(sub, common), which adds a parser
 # (with parents=[common] for --db) and sets its handler with set_defaults(handler=...).
-COMMAND_MODULES: tuple[str, ...] = ("analysis.cli_length",)
+COMMAND_MODULES: tuple[str, ...] = (
+    "analysis.cli_length",
+    "analysis.cli_probe",
+    "analysis.cli_compare",
+)
 _COMMANDS: dict[str, Handler] = {}
 
 

@@ -1,0 +1,110 @@
+"""Per-layer pooled representations of texts that are not a whole corpus, through the same cache.
+
+``layer_vectors`` reads a stored corpus end to end. Two analyses need per-layer vectors of other
+texts: the stratified subsample a probe of a very large corpus works on (encoding 100k texts to
+probe 2,000 of them would waste an hour), and the second sentence of each pair in a sentence-pair
+corpus. Both go through the content-addressed cache with the same keys, so vectors computed here
+and by ``layer_vectors`` are shared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+import pyarrow as pa
+
+from analysis.arrow_vectors import arrow_to_matrix, query_arrow
+from analysis.corpora import Corpus, sha256_texts
+from analysis.embedding import Representation, cached_hashes, upsert_model, write_cache
+from analysis.encoders import ProgressFn, load_encoder
+from analysis.errors import UserError
+from analysis.layer_vectors import LayerVectors, layer_vectors
+from analysis.pooling import POOLINGS
+from analysis.store import Store, cache_table
+
+
+def _load_by_hash(
+    store: Store, model_key: str, dim: int, rep: Representation, hashes: list[str]
+) -> np.ndarray:
+    """Cached vectors of these hashes, in the given order (hashes may repeat)."""
+    cur = store.cursor()
+    unique = list(dict.fromkeys(hashes))
+    cur.register("wanted_layer_hashes", pa.table({"h": pa.array(unique, pa.string())}))
+    try:
+        table = query_arrow(
+            cur,
+            f"""
+            SELECT c.text_sha256, c.vector FROM {cache_table(dim)} c
+            JOIN wanted_layer_hashes w ON c.text_sha256 = w.h
+            WHERE c.model_key = ? AND c.layer = ? AND c.pooling = ? AND c.max_length = ?
+              AND c.temperature = ?
+            """,
+            [model_key, *rep.params()],
+        )
+    finally:
+        cur.unregister("wanted_layer_hashes")
+    position = {h: i for i, h in enumerate(table.column("text_sha256").to_pylist())}
+    matrix = arrow_to_matrix(table.column("vector"), dim)
+    return matrix[[position[h] for h in hashes]]
+
+
+def text_layer_vectors(
+    store: Store,
+    texts: Sequence[str],
+    model_spec: str = "default",
+    pooling: str = "mean",
+    max_length: int = 0,
+    progress: ProgressFn | None = None,
+) -> LayerVectors:
+    """Every layer's pooled states of these texts, float32 [layers + 1, len(texts), dim]."""
+    if pooling not in POOLINGS:
+        raise UserError(f"Unknown pooling '{pooling}'; choose {', '.join(POOLINGS)}.")
+    encoder = load_encoder(model_spec)
+    info = encoder.info
+    if info.n_layers is None:
+        raise UserError(f"{info.name} has no layers; choose a transformer model.")
+    reps = [Representation(layer, pooling, max_length) for layer in range(info.n_layers + 1)]
+    hashes = sha256_texts(list(texts))
+    unique = list(dict.fromkeys(hashes))
+    have = set(unique)
+    for rep in reps:
+        have &= cached_hashes(store, info.model_key, info.dim, rep, unique)
+    first_text = dict(zip(hashes, texts, strict=True))
+    missing = [h for h in unique if h not in have]
+    if missing:
+        tensor = encoder.encode_layers(
+            [first_text[h] for h in missing], pooling, max_length or None, progress
+        )
+        with store.transaction() as cur:
+            upsert_model(cur, info)
+            for rep, layer in zip(reps, tensor, strict=True):
+                write_cache(cur, store, info.model_key, rep, missing, layer)
+    elif progress is not None:
+        progress(len(unique), len(unique))
+    stacked = np.stack(
+        [_load_by_hash(store, info.model_key, info.dim, rep, hashes) for rep in reps]
+    )
+    return LayerVectors(stacked, info, pooling, max_length, encoded=len(missing))
+
+
+def corpus_rows_layer_vectors(
+    store: Store,
+    corpus: Corpus,
+    rows: np.ndarray,
+    texts: Sequence[str],
+    model_spec: str = "default",
+    pooling: str = "mean",
+    max_length: int = 0,
+    progress: ProgressFn | None = None,
+) -> LayerVectors:
+    """Per-layer vectors of some rows of a corpus, [layers + 1, len(rows), dim].
+
+    All rows: ``layer_vectors`` (the corpus's own path); a subset: only those texts are encoded.
+    ``texts`` are the rows' texts, in the same order.
+    """
+    if rows.size == corpus.n_rows:
+        whole = layer_vectors(store, corpus, model_spec, pooling, max_length, progress)
+        return replace(whole, tensor=whole.tensor[:, rows])
+    return text_layer_vectors(store, texts, model_spec, pooling, max_length, progress)

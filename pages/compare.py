@@ -1,0 +1,176 @@
+"""Compare page: two representations of one corpus (models or layers), or a model's layers."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analysis.compare import (
+    CompareRequest,
+    LayerRequest,
+    encoding_needed,
+    find_compare,
+    find_layer_cka,
+    layer_models,
+    representation_choices,
+    run_compare,
+    run_layer_cka,
+)
+from analysis.compare_figures import change_map, cka_heatmap, overlap_histogram
+from analysis.compare_summary import (
+    compare_reading,
+    layer_cka_frame,
+    layer_cka_reading,
+    overlap_frame,
+    top_changed_frame,
+)
+from analysis.corpora import Corpus, list_corpora, load_documents
+from analysis.embedding import corpus_models
+from analysis.encode_estimate import format_seconds
+from analysis.errors import UserError
+from analysis.pooling import POOLINGS
+from analysis.results import StoredResult, params_key
+from pages._results_ui import show_or_run
+from pages._ui import chart_actions, require_navigation, store
+
+require_navigation()
+st.title("Compare")
+st.caption(
+    "How differently do two models, or two layers, see the same texts? Linear CKA for the global "
+    "geometry (Kornblith et al. 2019), shared nearest neighbours per text, and where on the map "
+    "the neighbourhoods change."
+)
+MODES = ("Two representations", "Layer × layer CKA")
+SAME = "(the same model)"
+
+
+def pick_corpus() -> Corpus | None:
+    embedded = [c for c in list_corpora(store()) if corpus_models(store(), c)]
+    if not embedded:
+        st.info("No embedded corpus yet. Add and embed one on the Corpora page.")
+        return None
+    names = [c.name for c in embedded]
+    preferred = st.session_state.get("inspect")
+    name = st.selectbox(
+        "Corpus",
+        names,
+        index=names.index(preferred) if preferred in names else 0,
+        key="cmp_corpus",
+    )
+    return embedded[names.index(name)]
+
+
+def encoding_note(corpus: Corpus, specs: list[str], pooling: str) -> str:
+    texts, seconds = encoding_needed(store(), corpus, specs, pooling)
+    if not texts:
+        return "Everything needed is stored: the comparison takes seconds."
+    return (
+        f"{texts:,} texts need per-layer vectors first: {format_seconds(seconds)} on this "
+        "machine; the comparison itself takes seconds."
+    )
+
+
+def pair_section(corpus: Corpus) -> None:
+    choices = representation_choices(store(), corpus)
+    labels = list(choices)
+    cols = st.columns([3, 3, 1, 1])
+    a = cols[0].selectbox("A", labels, index=0, key="cmp_a")
+    b = cols[1].selectbox("B", labels, index=min(1, len(labels) - 1), key="cmp_b")
+    k = cols[2].number_input("k", 1, 100, 10, key="cmp_k")
+    pooling = cols[3].selectbox("Layer pooling", POOLINGS, key="cmp_pooling")
+    request = CompareRequest(choices[a], choices[b], int(k), pooling)
+    stored = show_or_run(
+        "compare",
+        find_compare(store(), corpus, request),
+        f"Comparing {a} and {b} on {corpus.name}",
+        lambda progress: run_compare(store(), corpus, request, progress),
+        f"compare:{corpus.corpus_id}:{params_key(request.params(store(), corpus))}",
+        lambda: encoding_note(corpus, [request.a, request.b], pooling),
+        button="Compare",
+    )
+    if stored is not None:
+        show_pair(corpus, stored)
+
+
+def show_pair(corpus: Corpus, stored: StoredResult) -> None:
+    result = stored.result
+    st.success(compare_reading(result))
+    overlap = result["knn_overlap"]
+    cols = st.columns(3)
+    cols[0].metric("Linear CKA", f"{result['cka']:.3f}")
+    cols[1].metric(f"Mean kNN overlap@{overlap['k']}", f"{overlap['mean']:.3f}")
+    rho = result["distance_spearman"]["rho"]
+    cols[2].metric("Spearman of distances", "n/a" if rho is None else f"{rho:.3f}")
+    models = f"{result['a']} vs {result['b']}"
+    fig = overlap_histogram(result, corpus.name)
+    st.plotly_chart(fig, key="cmp_overlap_chart", config={"displaylogo": False})
+    chart_actions(
+        fig, key="cmp_overlap", corpus=corpus.name, analysis="compare-overlap", model=models
+    )
+    view = change_map(store(), corpus, result)
+    if view is not None:
+        st.plotly_chart(view.figure, key="cmp_map_chart", config={"displaylogo": False})
+        texts = load_documents(store(), corpus, with_metadata=False)["text"].tolist()
+        chart_actions(
+            view.figure,
+            key="cmp_map",
+            corpus=corpus.name,
+            analysis="compare-change-map",
+            model=models,
+            data=overlap_frame(result, texts),
+        )
+    st.subheader("Documents whose neighbourhoods changed most")
+    st.dataframe(top_changed_frame(result), hide_index=True, width="stretch")
+
+
+def layers_section(corpus: Corpus) -> None:
+    models = layer_models(store(), corpus)
+    if not models:
+        st.info(
+            "This corpus is embedded only with models that have no layers (LSA, imported "
+            "vectors). Embed it with a transformer model to compare layers."
+        )
+        return
+    cols = st.columns(3)
+    model = cols[0].selectbox("Model", list(models), key="cmp_layer_model")
+    against = cols[1].selectbox("Against", [SAME, *models], key="cmp_layer_against")
+    pooling = cols[2].selectbox("Pooling per layer", POOLINGS, key="cmp_layer_pooling")
+    request = LayerRequest(models[model], None if against == SAME else models[against], pooling)
+    stored = show_or_run(
+        "layers",
+        find_layer_cka(store(), corpus, request),
+        f"Layer × layer CKA of {model} on {corpus.name}",
+        lambda progress: run_layer_cka(store(), corpus, request, progress),
+        f"layers:{corpus.corpus_id}:{params_key(request.params(store(), corpus))}",
+        lambda: encoding_note(
+            corpus, [f"{request.model}:0", f"{request.against or request.model}:0"], pooling
+        ),
+        button="Compute CKA",
+    )
+    if stored is None:
+        return
+    result = stored.result
+    st.success(layer_cka_reading(result))
+    fig = cka_heatmap(result, corpus.name)
+    st.plotly_chart(fig, key="cmp_layers_chart", config={"displaylogo": False})
+    chart_actions(
+        fig,
+        key="cmp_layers",
+        corpus=corpus.name,
+        analysis="compare-layer-cka",
+        model=result["model"],
+        data=layer_cka_frame(result),
+    )
+
+
+def main() -> None:
+    corpus = pick_corpus()
+    if corpus is None:
+        return
+    mode = st.radio("Comparison", MODES, horizontal=True, key="cmp_mode")
+    try:
+        (pair_section if mode == MODES[0] else layers_section)(corpus)
+    except UserError as exc:
+        st.error(exc.message)
+
+
+main()

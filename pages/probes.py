@@ -1,0 +1,270 @@
+"""Probes page: at which layer, and in how many dimensions, a corpus's label is decodable."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analysis.corpora import Corpus, list_corpora
+from analysis.dimension_curves import DEFAULT_DIMS
+from analysis.errors import UserError
+from analysis.pair_scores import PairRequest, find_pair_heatmap, run_pair_heatmap
+from analysis.paper_mode import PaperRequest, find_paper_probe, run_paper_probe
+from analysis.pooling import POOLINGS
+from analysis.probe_estimate import describe_estimate, estimate_probe
+from analysis.probe_figures import (
+    accuracy_figure,
+    dimension_figure,
+    pair_heatmap_figure,
+    paper_figure,
+    probe_heatmap_figure,
+    selectivity_figure,
+)
+from analysis.probe_summary import (
+    baselines_table,
+    depth_table,
+    dimension_table,
+    heatmap_table,
+    layers_table,
+    pair_reading,
+    paper_reading,
+    paper_table,
+    probe_reading,
+)
+from analysis.probes import ProbeRequest, find_probe, run_probe
+from analysis.results import StoredResult, params_key
+from pages._results_ui import show_or_run
+from pages._ui import chart_actions, model_spec_input, require_navigation, store
+
+require_navigation()
+st.title("Probes")
+st.caption(
+    "Which layer of the model makes a label of your corpus linearly decodable, in how many "
+    "dimensions, and is that more than memorised surface words? After Concept Depth (Jin et al., "
+    "COLING 2025), control tasks (Hewitt & Liang, 2019) and 2D Matryoshka embeddings."
+)
+MODES = ("Probe a label", "Paper mode (Concept Depth replication)", "Sentence pairs")
+NONE = "(none)"
+
+
+def pick_corpus() -> Corpus | None:
+    corpora = [c for c in list_corpora(store()) if c.metadata_names]
+    if not corpora:
+        st.info(
+            "No corpus with a label column yet. Add one on the Corpora page (the demo "
+            "'stdlib_docs' has a 'topic' label)."
+        )
+        return None
+    names = [c.name for c in corpora]
+    preferred = st.session_state.get("inspect")
+    name = st.selectbox(
+        "Corpus",
+        names,
+        index=names.index(preferred) if preferred in names else 0,
+        key="probe_corpus",
+    )
+    return corpora[names.index(name)]
+
+
+def label_columns(corpus: Corpus) -> list[str]:
+    others = [c for c in corpus.metadata_names if c not in corpus.label_columns]
+    return [*corpus.label_columns, *others]
+
+
+def probe_request(corpus: Corpus, model: str) -> ProbeRequest:
+    left, middle, right = st.columns(3)
+    label = left.selectbox("Label column", label_columns(corpus), key="probe_label")
+    pooling = middle.selectbox("Pooling per layer", POOLINGS, key="probe_pooling")
+    group = right.selectbox(
+        "Group column (keeps groups in one fold)",
+        [NONE, *corpus.metadata_names],
+        key="probe_group",
+    )
+    left, right = st.columns(2)
+    folds = left.number_input("Folds", 2, 10, 5, key="probe_folds")
+    seed = right.number_input("Seed", 0, 2**31 - 1, 0, key="probe_seed")
+    with st.expander("Dimensions, baselines and heavy options"):
+        dims = st.multiselect(
+            "Dimension sizes d (full is always added)",
+            [4, *DEFAULT_DIMS, 512],
+            default=list(DEFAULT_DIMS),
+            key="probe_dims",
+        )
+        tfidf = st.checkbox("TF-IDF + LR baseline (seconds)", True, key="probe_tfidf")
+        heavy = {
+            "random_encoder": st.checkbox("Random-weight encoder baseline", key="probe_random"),
+            "mlp": st.checkbox("MLP probe with its own control task", key="probe_mlp"),
+            "heatmap": st.checkbox("Layer × dimension heatmap (5-fold)", key="probe_heatmap"),
+        }
+        permutations = st.number_input(
+            "Permutation p-value at the peak and last layer: permutations (0 = off)",
+            0,
+            200,
+            0,
+            step=10,
+            key="probe_permutations",
+        )
+    return ProbeRequest(
+        label_column=label,
+        model=model,
+        pooling=pooling,
+        folds=int(folds),
+        seed=int(seed),
+        group_column=None if group == NONE else group,
+        dims=tuple(dims),
+        tfidf=tfidf,
+        permutations=int(permutations),
+        **heavy,
+    )
+
+
+def show_probe(corpus: Corpus, stored: StoredResult) -> None:
+    result = stored.result
+    st.success(probe_reading(result))
+    for notice in result["notices"]:
+        st.warning(notice)
+    model = result["model"]
+    charts = [
+        ("probe_accuracy", accuracy_figure(result, corpus.name), layers_table(result)),
+        ("probe_selectivity", selectivity_figure(result, corpus.name), layers_table(result)),
+        ("probe_dimensions", dimension_figure(result, corpus.name), dimension_table(result)),
+    ]
+    if result.get("heatmap"):
+        relative = st.toggle("Heatmap as % of the full model", key="probe_heatmap_relative")
+        charts.append(
+            (
+                "probe_heatmap",
+                probe_heatmap_figure(result, corpus.name, relative),
+                heatmap_table(result["heatmap"]),
+            )
+        )
+    for key, fig, data in charts:
+        st.plotly_chart(fig, key=f"{key}_chart", config={"displaylogo": False})
+        chart_actions(
+            fig, key=key, corpus=corpus.name, analysis=key.replace("_", "-"), model=model, data=data
+        )
+    st.subheader("Per layer")
+    st.dataframe(layers_table(result), hide_index=True, width="stretch")
+    left, right = st.columns(2)
+    left.markdown("**Baselines**")
+    left.dataframe(baselines_table(result), hide_index=True, width="stretch")
+    right.markdown("**Concept depth** (after Jin et al.; the robust definitions are drawn)")
+    right.dataframe(depth_table(result), hide_index=True, width="stretch")
+    if result.get("permutation"):
+        st.dataframe(result["permutation"], hide_index=True)
+    timing = result["timing"]
+    st.caption(
+        f"Encoding {timing['encoding_s']:.1f} s ({timing['encoded_texts']:,} texts run through "
+        f"the model), fitting {timing['fitting_s']:.1f} s on one BLAS thread."
+    )
+
+
+def probe_section(corpus: Corpus, model: str) -> None:
+    request = probe_request(corpus, model)
+    stored = show_or_run(
+        "probe",
+        find_probe(store(), corpus, request),
+        f"Probing '{request.label_column}' in {corpus.name} (texts encoded, then probes fitted)",
+        lambda progress: run_probe(store(), corpus, request, progress),
+        f"probe:{corpus.corpus_id}:{params_key(request.params())}",
+        lambda: describe_estimate(estimate_probe(store(), corpus, request), request),
+    )
+    if stored is not None:
+        show_probe(corpus, stored)
+
+
+def paper_section(corpus: Corpus, model: str) -> None:
+    st.caption(
+        "One 60/40 split (random_state 42), no scaling, scikit-learn LogisticRegression defaults, "
+        "last-token pooling: numbers comparable with the paper's, without intervals."
+    )
+    label = st.selectbox("Label column", label_columns(corpus), key="paper_label")
+    request = PaperRequest(label, model)
+    stored = show_or_run(
+        "paper",
+        find_paper_probe(store(), corpus, request),
+        f"Paper-mode probe of '{label}' in {corpus.name}",
+        lambda progress: run_paper_probe(store(), corpus, request, progress),
+        f"paper:{corpus.corpus_id}:{params_key(request.params())}",
+        lambda: (
+            "Encodes the corpus with last-token pooling if not cached, then one fit per "
+            "layer (seconds)."
+        ),
+    )
+    if stored is None:
+        return
+    result = stored.result
+    st.success(paper_reading(result))
+    for notice in result["notices"]:
+        st.warning(notice)
+    fig = paper_figure(result, corpus.name)
+    st.plotly_chart(fig, key="paper_chart", config={"displaylogo": False})
+    chart_actions(
+        fig,
+        key="paper",
+        corpus=corpus.name,
+        analysis="probe-paper",
+        model=result["model"],
+        data=paper_table(result),
+    )
+
+
+def pairs_section(corpus: Corpus, model: str) -> None:
+    st.caption(
+        "For a corpus of sentence pairs: the text column holds the first text, another column the "
+        "second and a numeric column the gold similarity. Cells need no fitting."
+    )
+    cols = st.columns(3)
+    pair = cols[0].selectbox("Second text column", corpus.metadata_names, key="pairs_b")
+    score = cols[1].selectbox("Score column", corpus.metadata_names, key="pairs_score")
+    pooling = cols[2].selectbox("Pooling per layer", POOLINGS, key="pairs_pooling")
+    request = PairRequest(pair, score, model, pooling)
+    stored = show_or_run(
+        "pairs",
+        find_pair_heatmap(store(), corpus, request),
+        f"Sentence-pair heatmap of {corpus.name}",
+        lambda progress: run_pair_heatmap(store(), corpus, request, progress),
+        f"pairs:{corpus.corpus_id}:{params_key(request.params())}",
+        lambda: (
+            "Encodes both texts of every pair at every layer if not cached (about a minute "
+            "per 2,000 short texts), then seconds."
+        ),
+    )
+    if stored is None:
+        return
+    result = stored.result
+    st.success(pair_reading(result))
+    for notice in result["notices"]:
+        st.warning(notice)
+    relative = st.toggle("As % of the full model", key="pairs_relative")
+    fig = pair_heatmap_figure(result, corpus.name, relative)
+    st.plotly_chart(fig, key="pairs_chart", config={"displaylogo": False})
+    chart_actions(
+        fig,
+        key="pairs",
+        corpus=corpus.name,
+        analysis="probe-pairs",
+        model=result["model"],
+        data=heatmap_table(result["heatmap"]),
+    )
+
+
+def main() -> None:
+    corpus = pick_corpus()
+    if corpus is None:
+        return
+    mode = st.radio("Analysis", MODES, horizontal=True, key="probe_mode")
+    model = model_spec_input("probe")
+    if model is None:
+        st.info("Enter the folder of a local sentence-transformers model.")
+        return
+    if model == "lsa":
+        st.info("The LSA baseline has no layers to probe; choose a transformer model.")
+        return
+    sections = {MODES[0]: probe_section, MODES[1]: paper_section, MODES[2]: pairs_section}
+    try:
+        sections[mode](corpus, model)
+    except UserError as exc:
+        st.error(exc.message)
+
+
+main()
