@@ -360,7 +360,12 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", parents=[common], help="export a corpus's standard figures")
     p.add_argument("name", help="corpus name")
-    p.add_argument("--analyses", nargs="+", choices=["map", "corpus"], default=["map", "corpus"])
+    p.add_argument(
+        "--analyses",
+        nargs="+",
+        choices=["map", "corpus", "length", "probe"],
+        default=["map", "corpus"],
+    )
     p.add_argument("--out", required=True, help="folder for the files (created if missing)")
     p.add_argument(
         "--formats",

@@ -38,7 +38,7 @@ from analysis.figure_export import (
 from analysis.store import Store, first_row
 
 REPORT_TITLE = "EmbedLens report"
-ANALYSES = ("map", "corpus")
+ANALYSES = ("map", "corpus", "length", "probe")
 ZIP_FORMATS = ("png", "svg")
 _PIN_COLUMNS = (
     "chart_id, position, title, caption, analysis, corpus, model, figure_json, data_json, "
@@ -375,7 +375,30 @@ def _chart(fig: go.Figure, analysis: str, corpus: Corpus, model: str = "") -> Ch
     )
 
 
-_BUILDERS: dict[str, ChartBuilder] = {"map": _map_charts, "corpus": _corpus_charts}
+def _diagnostic_charts(name: str) -> ChartBuilder:
+    """A builder for a diagnostic whose figures come from analysis.report_diagnostics."""
+
+    def build(
+        store: Store,
+        corpus: Corpus,
+        documents: pd.DataFrame,
+        model: str | None,
+        progress: ProgressFn | None,
+    ) -> list[Chart]:
+        from analysis.report_diagnostics import DIAGNOSTICS
+
+        specs = DIAGNOSTICS[name](store, corpus, model, progress)
+        return [_chart(fig, name, corpus, shown) for fig, shown in specs]
+
+    return build
+
+
+_BUILDERS: dict[str, ChartBuilder] = {
+    "map": _map_charts,
+    "corpus": _corpus_charts,
+    "length": _diagnostic_charts("length"),
+    "probe": _diagnostic_charts("probe"),
+}
 
 
 def standard_charts(

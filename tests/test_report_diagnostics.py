@@ -1,0 +1,26 @@
+"""Report builders for the diagnostics: what they refuse before computing anything."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from analysis.config import Limits
+from analysis.corpora import IngestOptions, ingest
+from analysis.errors import UserError
+from analysis.readers import read_bytes
+from analysis.reports import ANALYSES, standard_charts
+
+
+def test_probe_report_needs_a_label_column(store, tmp_path: Path) -> None:
+    table = read_bytes(b"text\nfirst text\nsecond text\nthird text\n", "t.csv", Limits())
+    ingest(store, [table], IngestOptions(name="unlabelled", label_columns=[]))
+    with pytest.raises(UserError, match="no label column"):
+        standard_charts(store, "unlabelled", ["probe"])
+
+
+def test_every_listed_analysis_has_a_builder(store) -> None:
+    assert set(ANALYSES) == {"map", "corpus", "length", "probe"}
+    with pytest.raises(UserError, match="Unknown analysis tables"):
+        standard_charts(store, "whatever", ["tables"])
