@@ -19,7 +19,7 @@ from analysis.embedding import (
     upsert_model,
     write_cache,
 )
-from analysis.encoders import ModelInfo, ProgressFn, load_encoder
+from analysis.encoders import Encoder, ModelInfo, ProgressFn, load_encoder
 from analysis.errors import UserError
 from analysis.pooling import POOLINGS
 from analysis.store import Store
@@ -40,15 +40,10 @@ class LayerVectors:
         return self.tensor.shape[0] - 1
 
 
-def layer_vectors(
-    store: Store,
-    corpus: Corpus,
-    model_spec: str = "default",
-    pooling: str = "mean",
-    max_length: int = 0,
-    progress: ProgressFn | None = None,
-) -> LayerVectors:
-    """Every layer's pooled states for the corpus (max_length 0 = the model's own limit)."""
+def layer_encoder(
+    model_spec: str, pooling: str, max_length: int
+) -> tuple[Encoder, list[Representation]]:
+    """The encoder for a per-layer analysis and the cache keys of its layers (checked)."""
     if pooling not in POOLINGS:
         raise UserError(f"Unknown pooling '{pooling}'; choose {', '.join(POOLINGS)}.")
     encoder = load_encoder(model_spec)
@@ -56,14 +51,28 @@ def layer_vectors(
     if info.n_layers is None:
         raise UserError(f"{info.name} has no layers; choose a transformer model.")
     reps = [Representation(layer, pooling, max_length) for layer in range(info.n_layers + 1)]
-    documents = load_documents(store, corpus, with_metadata=False).drop_duplicates("text_sha256")
-    hashes = documents["text_sha256"].tolist()
+    return encoder, reps
+
+
+def fill_layer_cache(
+    store: Store,
+    encoder: Encoder,
+    reps: list[Representation],
+    hashes: list[str],
+    texts: list[str],
+    progress: ProgressFn | None = None,
+) -> int:
+    """Encode and cache every layer of the texts not yet cached at all layers; how many ran.
+
+    ``hashes`` are distinct, ``texts`` the matching texts in the same order.
+    """
+    info = encoder.info
+    pooling, max_length = reps[0].pooling, reps[0].max_length
     have = set(hashes)
     for rep in reps:
         have &= cached_hashes(store, info.model_key, info.dim, rep, hashes)
     missing = [i for i, h in enumerate(hashes) if h not in have]
     if missing:
-        texts = documents["text"].tolist()
         tensor = encoder.encode_layers(
             [texts[i] for i in missing], pooling, max_length or None, progress
         )
@@ -73,5 +82,28 @@ def layer_vectors(
                 write_cache(cur, store, info.model_key, rep, [hashes[i] for i in missing], layer)
     elif progress is not None:
         progress(len(hashes), len(hashes))
+    return len(missing)
+
+
+def layer_vectors(
+    store: Store,
+    corpus: Corpus,
+    model_spec: str = "default",
+    pooling: str = "mean",
+    max_length: int = 0,
+    progress: ProgressFn | None = None,
+) -> LayerVectors:
+    """Every layer's pooled states for the corpus (max_length 0 = the model's own limit)."""
+    encoder, reps = layer_encoder(model_spec, pooling, max_length)
+    info = encoder.info
+    documents = load_documents(store, corpus, with_metadata=False).drop_duplicates("text_sha256")
+    encoded = fill_layer_cache(
+        store,
+        encoder,
+        reps,
+        documents["text_sha256"].tolist(),
+        documents["text"].tolist(),
+        progress,
+    )
     stacked = np.stack([load_vectors(store, corpus, info.model_key, info.dim, rep) for rep in reps])
-    return LayerVectors(stacked, info, pooling, max_length, encoded=len(missing))
+    return LayerVectors(stacked, info, pooling, max_length, encoded=encoded)

@@ -20,6 +20,7 @@ import pandas as pd
 
 from analysis.encoders import default_model_path
 from analysis.errors import UserError
+from analysis.tokens import word_pieces
 
 TRUNCATE = "truncate"
 BUCKETS = "buckets"
@@ -140,18 +141,8 @@ def token_positions(
     specials = tokenizer.num_special_tokens_to_add(pair=False)
     if tokenizer.name_or_path == default_model_path():
         return np.asarray(n_tokens, dtype=np.int64) + specials
-    counts: list[int] = []
     with lock or nullcontext():
-        for start in range(0, len(texts), 2048):
-            encoded = tokenizer(
-                texts[start : start + 2048],
-                add_special_tokens=False,
-                truncation=False,
-                return_attention_mask=False,
-                return_token_type_ids=False,
-                verbose=False,
-            )
-            counts.extend(len(ids) for ids in encoded["input_ids"])
+        counts = word_pieces(tokenizer, texts, 2048)
     return np.asarray(counts, dtype=np.int64) + specials
 
 

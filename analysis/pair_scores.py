@@ -19,7 +19,7 @@ from analysis.dimension_curves import DEFAULT_DIMS, pair_heatmap
 from analysis.encoders import ProgressFn, expected_key
 from analysis.errors import UserError
 from analysis.probe_fit import Steps
-from analysis.results import StoredResult, cached_result, find_result
+from analysis.results import StoredResult, find_request, run_request
 from analysis.store import Store
 from analysis.text_layers import corpus_rows_layer_vectors, text_layer_vectors
 
@@ -41,19 +41,13 @@ class PairRequest:
 
 
 def find_pair_heatmap(store: Store, corpus: Corpus, request: PairRequest) -> StoredResult | None:
-    return find_result(store, KIND, request.params(), corpus.corpus_id)
+    return find_request(store, KIND, corpus, request)
 
 
 def run_pair_heatmap(
     store: Store, corpus: Corpus, request: PairRequest, progress: ProgressFn | None = None
 ) -> StoredResult:
-    return cached_result(
-        store,
-        KIND,
-        request.params(),
-        lambda: _compute(store, corpus, request, progress),
-        corpus.corpus_id,
-    )
+    return run_request(store, KIND, corpus, request, _compute, progress)
 
 
 def _pairs(store: Store, corpus: Corpus, request: PairRequest) -> tuple[pd.DataFrame, list[str]]:

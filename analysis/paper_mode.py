@@ -19,7 +19,7 @@ from analysis.encoders import ProgressFn, expected_key
 from analysis.errors import UserError
 from analysis.probe_fit import Steps, cross_validate, rows_of, single_thread
 from analysis.probe_inputs import probe_data
-from analysis.results import StoredResult, cached_result, find_result
+from analysis.results import StoredResult, find_request, run_request
 from analysis.store import Store
 from analysis.text_layers import corpus_rows_layer_vectors
 
@@ -46,19 +46,13 @@ class PaperRequest:
 
 
 def find_paper_probe(store: Store, corpus: Corpus, request: PaperRequest) -> StoredResult | None:
-    return find_result(store, KIND, request.params(), corpus.corpus_id)
+    return find_request(store, KIND, corpus, request)
 
 
 def run_paper_probe(
     store: Store, corpus: Corpus, request: PaperRequest, progress: ProgressFn | None = None
 ) -> StoredResult:
-    return cached_result(
-        store,
-        KIND,
-        request.params(),
-        lambda: _compute(store, corpus, request, progress),
-        corpus.corpus_id,
-    )
+    return run_request(store, KIND, corpus, request, _compute, progress)
 
 
 def _split(labels: np.ndarray, classes: list[str]) -> tuple[np.ndarray, np.ndarray]:

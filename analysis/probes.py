@@ -45,7 +45,7 @@ from analysis.probe_fit import (
 )
 from analysis.probe_inputs import Folds, ProbeData, make_folds, probe_data
 from analysis.probe_metrics import chance_level, fold_scores, summarise
-from analysis.results import StoredResult, cached_result, find_result
+from analysis.results import StoredResult, find_request, run_request
 from analysis.store import Store
 from analysis.text_layers import corpus_rows_layer_vectors
 
@@ -113,20 +113,14 @@ class _Run:
 
 
 def find_probe(store: Store, corpus: Corpus, request: ProbeRequest) -> StoredResult | None:
-    return find_result(store, KIND, request.params(), corpus.corpus_id)
+    return find_request(store, KIND, corpus, request)
 
 
 def run_probe(
     store: Store, corpus: Corpus, request: ProbeRequest, progress: ProgressFn | None = None
 ) -> StoredResult:
     """The stored result for this request, or compute (encode, then fit), store and return it."""
-    return cached_result(
-        store,
-        KIND,
-        request.params(),
-        lambda: _compute(store, corpus, request, progress),
-        corpus.corpus_id,
-    )
+    return run_request(store, KIND, corpus, request, _compute, progress)
 
 
 def _layer_info(model: str) -> ModelInfo:

@@ -17,11 +17,9 @@ import pyarrow as pa
 
 from analysis.arrow_vectors import arrow_to_matrix, query_arrow
 from analysis.corpora import Corpus, sha256_texts
-from analysis.embedding import Representation, cached_hashes, upsert_model, write_cache
-from analysis.encoders import ProgressFn, load_encoder
-from analysis.errors import UserError
-from analysis.layer_vectors import LayerVectors, layer_vectors
-from analysis.pooling import POOLINGS
+from analysis.embedding import Representation
+from analysis.encoders import ProgressFn
+from analysis.layer_vectors import LayerVectors, fill_layer_cache, layer_encoder, layer_vectors
 from analysis.store import Store, cache_table
 
 
@@ -59,34 +57,18 @@ def text_layer_vectors(
     progress: ProgressFn | None = None,
 ) -> LayerVectors:
     """Every layer's pooled states of these texts, float32 [layers + 1, len(texts), dim]."""
-    if pooling not in POOLINGS:
-        raise UserError(f"Unknown pooling '{pooling}'; choose {', '.join(POOLINGS)}.")
-    encoder = load_encoder(model_spec)
+    encoder, reps = layer_encoder(model_spec, pooling, max_length)
     info = encoder.info
-    if info.n_layers is None:
-        raise UserError(f"{info.name} has no layers; choose a transformer model.")
-    reps = [Representation(layer, pooling, max_length) for layer in range(info.n_layers + 1)]
     hashes = sha256_texts(list(texts))
     unique = list(dict.fromkeys(hashes))
-    have = set(unique)
-    for rep in reps:
-        have &= cached_hashes(store, info.model_key, info.dim, rep, unique)
     first_text = dict(zip(hashes, texts, strict=True))
-    missing = [h for h in unique if h not in have]
-    if missing:
-        tensor = encoder.encode_layers(
-            [first_text[h] for h in missing], pooling, max_length or None, progress
-        )
-        with store.transaction() as cur:
-            upsert_model(cur, info)
-            for rep, layer in zip(reps, tensor, strict=True):
-                write_cache(cur, store, info.model_key, rep, missing, layer)
-    elif progress is not None:
-        progress(len(unique), len(unique))
+    encoded = fill_layer_cache(
+        store, encoder, reps, unique, [first_text[h] for h in unique], progress
+    )
     stacked = np.stack(
         [_load_by_hash(store, info.model_key, info.dim, rep, hashes) for rep in reps]
     )
-    return LayerVectors(stacked, info, pooling, max_length, encoded=len(missing))
+    return LayerVectors(stacked, info, pooling, max_length, encoded=encoded)
 
 
 def corpus_rows_layer_vectors(

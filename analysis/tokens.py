@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -23,10 +24,14 @@ def default_tokenizer() -> object:
 
 def count_tokens(texts: Sequence[str], batch: int = 4096) -> np.ndarray:
     """Word-piece counts without [CLS]/[SEP], not truncated (the model itself stops at 256)."""
-    tokenizer = default_tokenizer()
+    return np.asarray(word_pieces(default_tokenizer(), texts, batch), dtype=np.int32)
+
+
+def word_pieces(tokenizer: Any, texts: Sequence[str], batch: int) -> list[int]:
+    """Word pieces per text with this tokenizer, in batches: no special tokens, no truncation."""
     counts: list[int] = []
     for start in range(0, len(texts), batch):
-        encoded = tokenizer(  # type: ignore[operator]
+        encoded = tokenizer(
             list(texts[start : start + batch]),
             add_special_tokens=False,
             truncation=False,
@@ -35,4 +40,4 @@ def count_tokens(texts: Sequence[str], batch: int = 4096) -> np.ndarray:
             verbose=False,
         )
         counts.extend(len(ids) for ids in encoded["input_ids"])
-    return np.asarray(counts, dtype=np.int32)
+    return counts

@@ -38,3 +38,10 @@ def show_or_run(
     if job is not None and (job.active or job.key == key):  # not an old failure of other settings
         job_status(slot)
     return None
+
+
+def show_reading(reading: str, result: dict[str, Any]) -> None:
+    """A result's one-line reading, then its notices."""
+    st.success(reading)
+    for notice in result["notices"]:
+        st.warning(notice)

@@ -6,6 +6,7 @@ Not a page itself (st.navigation in app.py lists the pages explicitly).
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -104,6 +105,51 @@ def job_status(slot: str) -> Job | None:
     return job
 
 
+def corpus_choice(names: list[str], key: str, where: Any = st) -> str:
+    """The corpus select box, opening on the corpus last inspected on the Corpora page."""
+    preferred = st.session_state.get("inspect")
+    return where.selectbox(
+        "Corpus", names, index=names.index(preferred) if preferred in names else 0, key=key
+    )
+
+
+def data_downloads(row: Any, data: pd.DataFrame, stem: str, csv_key: str, parquet_key: str) -> None:
+    """Deferred CSV and Parquet downloads of a chart's data, as two buttons in ``row``."""
+    row.download_button(
+        "Data CSV",
+        partial(csv_bytes, data),
+        f"{stem}-data.csv",
+        "text/csv",
+        key=csv_key,
+        on_click="ignore",
+        icon=":material/table:",
+    )
+    row.download_button(
+        "Data Parquet",
+        partial(parquet_bytes, data),
+        f"{stem}-data.parquet",
+        "application/octet-stream",
+        key=parquet_key,
+        on_click="ignore",
+        icon=":material/table:",
+    )
+
+
+def chart_with_actions(
+    fig: go.Figure,
+    *,
+    key: str,
+    corpus: str,
+    analysis: str,
+    model: str,
+    data: pd.DataFrame | None = None,
+    chart_key: str | None = None,
+) -> None:
+    """A chart (widget key ``chart_key``, default ``{key}_chart``) and its actions row."""
+    st.plotly_chart(fig, key=chart_key or f"{key}_chart", config={"displaylogo": False})
+    chart_actions(fig, key=key, corpus=corpus, analysis=analysis, model=model, data=data)
+
+
 def chart_actions(
     fig: go.Figure,
     *,
@@ -147,24 +193,8 @@ def chart_actions(
         help="Interactive chart, works offline",
     )
     if data is not None:
-        stem = export_stem(corpus, analysis, model)
-        row.download_button(
-            "Data CSV",
-            partial(csv_bytes, data),
-            f"{stem}-data.csv",
-            "text/csv",
-            key=f"{key}_csv",
-            on_click="ignore",
-            icon=":material/table:",
-        )
-        row.download_button(
-            "Data Parquet",
-            partial(parquet_bytes, data),
-            f"{stem}-data.parquet",
-            "application/octet-stream",
-            key=f"{key}_parquet",
-            on_click="ignore",
-            icon=":material/table:",
+        data_downloads(
+            row, data, export_stem(corpus, analysis, model), f"{key}_csv", f"{key}_parquet"
         )
     if row.button("Pin to report", key=f"{key}_pin", icon=":material/push_pin:"):
         pin_chart(store(), fig, analysis=analysis, corpus=corpus, model=model, data=data)

@@ -30,7 +30,7 @@ from analysis.errors import UserError
 from analysis.pooling import POOLINGS
 from analysis.results import StoredResult, params_key
 from pages._results_ui import show_or_run
-from pages._ui import chart_actions, require_navigation, store
+from pages._ui import chart_with_actions, corpus_choice, require_navigation, store
 
 require_navigation()
 st.title("Compare")
@@ -49,14 +49,7 @@ def pick_corpus() -> Corpus | None:
         st.info("No embedded corpus yet. Add and embed one on the Corpora page.")
         return None
     names = [c.name for c in embedded]
-    preferred = st.session_state.get("inspect")
-    name = st.selectbox(
-        "Corpus",
-        names,
-        index=names.index(preferred) if preferred in names else 0,
-        key="cmp_corpus",
-    )
-    return embedded[names.index(name)]
+    return embedded[names.index(corpus_choice(names, "cmp_corpus"))]
 
 
 def encoding_note(corpus: Corpus, specs: list[str], pooling: str) -> str:
@@ -102,15 +95,13 @@ def show_pair(corpus: Corpus, stored: StoredResult) -> None:
     cols[2].metric("Spearman of distances", "n/a" if rho is None else f"{rho:.3f}")
     models = f"{result['a']} vs {result['b']}"
     fig = overlap_histogram(result, corpus.name)
-    st.plotly_chart(fig, key="cmp_overlap_chart", config={"displaylogo": False})
-    chart_actions(
+    chart_with_actions(
         fig, key="cmp_overlap", corpus=corpus.name, analysis="compare-overlap", model=models
     )
     view = change_map(store(), corpus, result)
     if view is not None:
-        st.plotly_chart(view.figure, key="cmp_map_chart", config={"displaylogo": False})
         texts = load_documents(store(), corpus, with_metadata=False)["text"].tolist()
-        chart_actions(
+        chart_with_actions(
             view.figure,
             key="cmp_map",
             corpus=corpus.name,
@@ -150,10 +141,8 @@ def layers_section(corpus: Corpus) -> None:
         return
     result = stored.result
     st.success(layer_cka_reading(result))
-    fig = cka_heatmap(result, corpus.name)
-    st.plotly_chart(fig, key="cmp_layers_chart", config={"displaylogo": False})
-    chart_actions(
-        fig,
+    chart_with_actions(
+        cka_heatmap(result, corpus.name),
         key="cmp_layers",
         corpus=corpus.name,
         analysis="compare-layer-cka",

@@ -33,7 +33,8 @@ from analysis.length_sample import (
     LengthRequest,
 )
 from pages._ui import (
-    chart_actions,
+    chart_with_actions,
+    corpus_choice,
     current_job,
     job_status,
     model_spec_input,
@@ -67,11 +68,7 @@ def pick_corpus() -> Corpus | None:
         st.info("No corpus yet. Add one on the Corpora page.")
         return None
     names = [c.name for c in corpora]
-    preferred = st.session_state.get("inspect")
-    name = st.selectbox(
-        "Corpus", names, index=names.index(preferred) if preferred in names else 0, key="len_corpus"
-    )
-    return corpora[names.index(name)]
+    return corpora[names.index(corpus_choice(names, "len_corpus"))]
 
 
 def request_controls(corpus: Corpus) -> LengthRequest | None:
@@ -203,9 +200,9 @@ def show_report(report: LengthReport, just_run: bool) -> None:
     for figure in figures_for(report):
         fig = figure.build(report, tau)
         st.caption(f"What it measures: {figure.what}")
-        st.plotly_chart(fig, key=f"len_{figure.key}", config={"displaylogo": False})
-        chart_actions(
+        chart_with_actions(
             fig,
+            chart_key=f"len_{figure.key}",
             key=f"len_{figure.key}",
             corpus=report.corpus,
             analysis=f"length-{figure.key}",

@@ -18,7 +18,15 @@ from analysis.map_figures import map_figure
 from analysis.projection import Projection, ProjectionParams, find_projection, project
 from analysis.search import semantic_search, top_k_cosine
 from analysis.selection import selected_doc_ids
-from pages._ui import chart_actions, current_job, job_status, require_navigation, start_job, store
+from pages._ui import (
+    chart_actions,
+    corpus_choice,
+    current_job,
+    job_status,
+    require_navigation,
+    start_job,
+    store,
+)
 
 require_navigation()
 st.title("Map")
@@ -53,10 +61,7 @@ def pick_corpus_and_model() -> tuple[Corpus, CorpusModel] | None:
         return None
     names = [c.name for c, _ in embedded]
     left, right = st.columns(2)
-    preferred = st.session_state.get("inspect")
-    name = left.selectbox(
-        "Corpus", names, index=names.index(preferred) if preferred in names else 0, key="map_corpus"
-    )
+    name = corpus_choice(names, "map_corpus", left)
     corpus, models = next(item for item in embedded if item[0].name == name)
     labels = [m.name for m in models]
     model_name = right.selectbox("Model", labels, key="map_model")

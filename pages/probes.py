@@ -32,8 +32,14 @@ from analysis.probe_summary import (
 )
 from analysis.probes import ProbeRequest, find_probe, run_probe
 from analysis.results import StoredResult, params_key
-from pages._results_ui import show_or_run
-from pages._ui import chart_actions, model_spec_input, require_navigation, store
+from pages._results_ui import show_or_run, show_reading
+from pages._ui import (
+    chart_with_actions,
+    corpus_choice,
+    model_spec_input,
+    require_navigation,
+    store,
+)
 
 require_navigation()
 st.title("Probes")
@@ -55,14 +61,7 @@ def pick_corpus() -> Corpus | None:
         )
         return None
     names = [c.name for c in corpora]
-    preferred = st.session_state.get("inspect")
-    name = st.selectbox(
-        "Corpus",
-        names,
-        index=names.index(preferred) if preferred in names else 0,
-        key="probe_corpus",
-    )
-    return corpora[names.index(name)]
+    return corpora[names.index(corpus_choice(names, "probe_corpus"))]
 
 
 def label_columns(corpus: Corpus) -> list[str]:
@@ -119,9 +118,7 @@ def probe_request(corpus: Corpus, model: str) -> ProbeRequest:
 
 def show_probe(corpus: Corpus, stored: StoredResult) -> None:
     result = stored.result
-    st.success(probe_reading(result))
-    for notice in result["notices"]:
-        st.warning(notice)
+    show_reading(probe_reading(result), result)
     model = result["model"]
     charts = [
         ("probe_accuracy", accuracy_figure(result, corpus.name), layers_table(result)),
@@ -138,8 +135,7 @@ def show_probe(corpus: Corpus, stored: StoredResult) -> None:
             )
         )
     for key, fig, data in charts:
-        st.plotly_chart(fig, key=f"{key}_chart", config={"displaylogo": False})
-        chart_actions(
+        chart_with_actions(
             fig, key=key, corpus=corpus.name, analysis=key.replace("_", "-"), model=model, data=data
         )
     st.subheader("Per layer")
@@ -193,13 +189,9 @@ def paper_section(corpus: Corpus, model: str) -> None:
     if stored is None:
         return
     result = stored.result
-    st.success(paper_reading(result))
-    for notice in result["notices"]:
-        st.warning(notice)
-    fig = paper_figure(result, corpus.name)
-    st.plotly_chart(fig, key="paper_chart", config={"displaylogo": False})
-    chart_actions(
-        fig,
+    show_reading(paper_reading(result), result)
+    chart_with_actions(
+        paper_figure(result, corpus.name),
         key="paper",
         corpus=corpus.name,
         analysis="probe-paper",
@@ -232,14 +224,10 @@ def pairs_section(corpus: Corpus, model: str) -> None:
     if stored is None:
         return
     result = stored.result
-    st.success(pair_reading(result))
-    for notice in result["notices"]:
-        st.warning(notice)
+    show_reading(pair_reading(result), result)
     relative = st.toggle("As % of the full model", key="pairs_relative")
-    fig = pair_heatmap_figure(result, corpus.name, relative)
-    st.plotly_chart(fig, key="pairs_chart", config={"displaylogo": False})
-    chart_actions(
-        fig,
+    chart_with_actions(
+        pair_heatmap_figure(result, corpus.name, relative),
         key="pairs",
         corpus=corpus.name,
         analysis="probe-pairs",

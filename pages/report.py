@@ -7,7 +7,6 @@ from functools import partial
 import streamlit as st
 
 from analysis.errors import UserError
-from analysis.exports import csv_bytes, parquet_bytes
 from analysis.figure_export import export_stem, require_chromium
 from analysis.reports import (
     Pin,
@@ -20,7 +19,7 @@ from analysis.reports import (
     report_html,
     report_zip,
 )
-from pages._ui import require_navigation, store
+from pages._ui import data_downloads, require_navigation, store
 
 require_navigation()
 st.title("Report")
@@ -93,24 +92,12 @@ def pinned_chart(pin: Pin, number: int, last: bool) -> None:
         )
         data = pin_data(pin)
         if data is not None:
-            stem = export_stem(pin.corpus, pin.analysis, pin.model, pin.created_at)
-            row.download_button(
-                "Data CSV",
-                partial(csv_bytes, data),
-                f"{stem}-data.csv",
-                "text/csv",
-                key=f"pin_csv_{pin.chart_id}",
-                on_click="ignore",
-                icon=":material/table:",
-            )
-            row.download_button(
-                "Data Parquet",
-                partial(parquet_bytes, data),
-                f"{stem}-data.parquet",
-                "application/octet-stream",
-                key=f"pin_parquet_{pin.chart_id}",
-                on_click="ignore",
-                icon=":material/table:",
+            data_downloads(
+                row,
+                data,
+                export_stem(pin.corpus, pin.analysis, pin.model, pin.created_at),
+                f"pin_csv_{pin.chart_id}",
+                f"pin_parquet_{pin.chart_id}",
             )
         row.button(
             "Remove",
