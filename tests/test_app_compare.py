@@ -3,34 +3,17 @@ moved most), and the layer x layer CKA heatmap."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-import pytest
-from conftest import PROJECT_ROOT
-from probe_corpus import NAME, copy_of, template
+from conftest import chart_titles, open_app_page
+from probe_corpus import NAME
 from streamlit.testing.v1 import AppTest
 
 from analysis.jobs import job_runner
 
-APP = str(PROJECT_ROOT / "app.py")
-
-
-@pytest.fixture
-def db(tmp_path: Path, tmp_path_factory, monkeypatch) -> Path:
-    path = copy_of(template(tmp_path_factory), tmp_path / "compare.duckdb")
-    monkeypatch.setenv("EMBEDLENS_DB", str(path))
-    return path
-
 
 def compare_page() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    assert not at.exception, at.exception
-    at.switch_page("pages/compare.py").run()
-    assert not at.exception, at.exception
-    assert at.title[0].value == "Compare"
-    return at
+    return open_app_page("compare", "Compare")
 
 
 def finish(at: AppTest, slot: str) -> None:
@@ -41,17 +24,13 @@ def finish(at: AppTest, slot: str) -> None:
     assert not at.error, [e.value for e in at.error]
 
 
-def titles(at: AppTest) -> list[str]:
-    return [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
-
-
 def test_no_embedded_corpus_shows_the_info(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("EMBEDLENS_DB", str(tmp_path / "empty.duckdb"))
     at = compare_page()
     assert at.info[0].value == "No embedded corpus yet. Add and embed one on the Corpora page."
 
 
-def test_minilm_against_lsa(db: Path) -> None:
+def test_minilm_against_lsa(docs_db: Path) -> None:
     at = compare_page()
     assert at.selectbox(key="cmp_corpus").value == NAME
     assert at.selectbox(key="cmp_a").value == "all-MiniLM-L6-v2 (output)"
@@ -63,16 +42,16 @@ def test_minilm_against_lsa(db: Path) -> None:
     metrics = {m.label: m.value for m in at.metric}
     assert set(metrics) == {"Linear CKA", "Mean kNN overlap@10", "Spearman of distances"}
     assert 0 < float(metrics["Linear CKA"]) < 1
-    assert titles(at)[0] == "Neighbourhood overlap per text"
-    assert titles(at)[1].startswith("Where A and B disagree — PCA map of docs")
+    assert chart_titles(at)[0] == "Neighbourhood overlap per text"
+    assert chart_titles(at)[1].startswith("Where A and B disagree — PCA map of docs")
     changed = at.dataframe[-1].value
     assert len(changed) == 20 and {"doc_id", "overlap", "text"} <= set(changed.columns)
 
 
-def test_layer_by_layer_cka(db: Path) -> None:
+def test_layer_by_layer_cka(docs_db: Path) -> None:
     at = compare_page()
     at.radio(key="cmp_mode").set_value("Layer × layer CKA").run()
     at.button(key="layers_run").click().run()
     finish(at, "layers")
     assert "Adjacent layers have CKA" in at.success[0].value
-    assert titles(at) == ["Layer × layer CKA — all-MiniLM-L6-v2"]
+    assert chart_titles(at) == ["Layer × layer CKA — all-MiniLM-L6-v2"]

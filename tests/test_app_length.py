@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import PROJECT_ROOT
+from conftest import PROJECT_ROOT, app_db, chart_titles, closed_store, open_app_page
 from streamlit.testing.v1 import AppTest
 
 from analysis.config import Limits
@@ -18,7 +16,6 @@ from analysis.readers import read_bytes
 from analysis.store import Store
 from analysis.tokens import count_tokens
 
-APP = str(PROJECT_ROOT / "app.py")
 DEMO = PROJECT_ROOT / "data" / "demo" / "stdlib_docs.csv"
 
 
@@ -32,35 +29,23 @@ def template_db(tmp_path_factory) -> Path:
     frame = pd.read_csv(DEMO)
     frame["n"] = count_tokens(frame["text"].tolist())
     frame = frame[frame["topic"].isin(["concurrency", "files & OS"])]
-    path = tmp_path_factory.mktemp("length_template") / "template.duckdb"
-    store = Store(path)
-    try:
-        long = frame[frame["n"].between(40, 250)].groupby("topic").head(6)
+    long = frame[frame["n"].between(40, 250)].groupby("topic").head(6)
+
+    def fill(store: Store) -> None:
         for name, rows in (("docs", long), ("short", frame[frame["n"] < 14].head(15))):
             table = read_bytes(_csv(rows), f"{name}.csv", Limits())
             ingest(store, [table], IngestOptions(name=name, label_columns=["topic"]))
-    finally:
-        store.close()
-    return path
+
+    return closed_store(tmp_path_factory.mktemp("length_template") / "template.duckdb", fill)
 
 
 @pytest.fixture
 def db(tmp_path: Path, template_db: Path, monkeypatch) -> Path:
-    path = tmp_path / "length.duckdb"
-    shutil.copyfile(template_db, path)
-    monkeypatch.setenv("EMBEDLENS_DB", str(path))
-    return path
+    return app_db(template_db, tmp_path / "length.duckdb", monkeypatch)
 
 
 def _length_page(corpus: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    assert not at.exception, at.exception
-    at.session_state["inspect"] = corpus
-    at.switch_page("pages/length.py").run()
-    assert not at.exception, at.exception
-    assert at.title[0].value == "Length"
-    return at
+    return open_app_page("length", "Length", inspect=corpus)
 
 
 def _tiny_settings(at: AppTest) -> None:
@@ -70,10 +55,6 @@ def _tiny_settings(at: AppTest) -> None:
     at.multiselect(key="len_taus").set_value([1.0, 0.8]).run()
     at.selectbox(key="len_label").set_value("topic").run()
     assert not at.exception, at.exception
-
-
-def _titles(at: AppTest) -> list[str]:
-    return [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
 
 
 def test_tiny_run_shows_the_finding_and_every_chart(db: Path) -> None:
@@ -90,7 +71,7 @@ def test_tiny_run_shows_the_finding_and_every_chart(db: Path) -> None:
     assert not at.exception and not at.error, [e.value for e in at.error]
     finding = at.success[0].value
     assert "At τ = 1, the mean pairwise cosine" in finding and "τ = 0.8" in finding
-    titles = _titles(at)
+    titles = chart_titles(at)
     assert titles[0] == "Length collapse: mean pairwise cosine by length"
     assert "Task accuracy by length (topic)" in titles and "TempScale sweep" in titles
     assert len(titles) == 9
@@ -99,12 +80,12 @@ def test_tiny_run_shows_the_finding_and_every_chart(db: Path) -> None:
     assert at.button(key="len_collapse_pin") is not None
 
     at.selectbox(key="len_show_tau").set_value(0.8).run()
-    assert "Pooled MPC by layer and length (τ = 0.8)" in _titles(at)
+    assert "Pooled MPC by layer and length (τ = 0.8)" in chart_titles(at)
 
     reopened = _length_page("docs")
     _tiny_settings(reopened)
     assert any("Reopened from the store" in c.value for c in reopened.caption)
-    assert len(_titles(reopened)) == 9
+    assert len(chart_titles(reopened)) == 9
 
 
 def test_a_corpus_of_short_texts_names_the_bucket_and_count(db: Path) -> None:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import PROJECT_ROOT
+from conftest import ANIMAL_TEXTS, FINANCE_TEXTS, app_db, closed_store, open_app_page, topics_csv
 from streamlit.testing.v1 import AppTest
 
 from analysis import projection as projection_module
@@ -20,57 +19,9 @@ from analysis.jobs import job_runner
 from analysis.readers import read_bytes
 from analysis.store import Store
 
-APP = str(PROJECT_ROOT / "app.py")
 HOSTILE = "<script>alert('map')</script> My cat sleeps on the sofa all day."
-ANIMALS = [
-    "The cat sat on the warm mat.",
-    "Dogs love long walks in the park.",
-    "A parrot can learn many words.",
-    "Horses gallop across the open field.",
-    "The goldfish swims in its bowl.",
-    "Owls hunt quietly at night.",
-    "The kitten chased a ball of yarn.",
-    "Wolves travel in packs through the forest.",
-    "The rabbit nibbled fresh carrots.",
-    "Cows graze in the green meadow.",
-    "A squirrel buried acorns for winter.",
-    "The puppy wagged its tail happily.",
-    "Eagles soar high above the mountains.",
-    "Dolphins play in the ocean waves.",
-    "The hamster runs on its wheel.",
-    "Bees collect nectar from flowers.",
-    "The tortoise moved slowly across the garden.",
-    "Penguins huddle together in the cold.",
-    "A fox crept past the henhouse.",
-    HOSTILE,
-]
-FINANCE = [
-    "The stock market fell sharply today.",
-    "Interest rates were raised again.",
-    "The bank approved the mortgage.",
-    "Bonds rallied after the announcement.",
-    "Inflation slowed for the third month.",
-    "The company reported record profits.",
-    "Investors sold shares amid uncertainty.",
-    "The central bank cut its lending rate.",
-    "Quarterly earnings beat analyst forecasts.",
-    "The currency weakened against the dollar.",
-    "A new fund invests in government bonds.",
-    "Unemployment figures lifted the markets.",
-    "The firm issued new shares to raise capital.",
-    "Oil prices pushed inflation higher.",
-    "The budget deficit widened this year.",
-    "Pension funds rebalanced their portfolios.",
-    "Credit card debt reached a new high.",
-    "The merger was approved by regulators.",
-    "Tax revenue rose in the last quarter.",
-    "Savings accounts now pay more interest.",
-]
-
-
-def _csv(rows: list[tuple[str, str]]) -> bytes:
-    lines = ["text,topic"] + ['"{}",{}'.format(t.replace('"', '""'), label) for t, label in rows]
-    return ("\n".join(lines) + "\n").encode("utf-8")
+ANIMALS = [*ANIMAL_TEXTS, HOSTILE]
+FINANCE = FINANCE_TEXTS
 
 
 @pytest.fixture(scope="module")
@@ -79,40 +30,27 @@ def template_db(tmp_path_factory) -> Path:
 
     Built once per module (the model runs once); each test works on its own copy.
     """
-    path = tmp_path_factory.mktemp("map_template") / "template.duckdb"
-    store = Store(path)
-    try:
+
+    def fill(store: Store) -> None:
         rows = [(t, "animals") for t in ANIMALS] + [(t, "finance") for t in FINANCE]
-        tables = [read_bytes(_csv(rows), "topics.csv", Limits())]
+        tables = [read_bytes(topics_csv(rows), "topics.csv", Limits())]
         ingest(store, tables, IngestOptions(name="topics", label_columns=["topic"]))
         embed_corpus(store, "topics")
-        single = [read_bytes(_csv([(ANIMALS[0], "animals")]), "single.csv", Limits())]
+        single = [read_bytes(topics_csv([(ANIMALS[0], "animals")]), "single.csv", Limits())]
         ingest(store, single, IngestOptions(name="single"))
         embed_corpus(store, "single")  # every text is cached: the model does not run again
-    finally:
-        store.close()
-    return path
+
+    return closed_store(tmp_path_factory.mktemp("map_template") / "template.duckdb", fill)
 
 
 @pytest.fixture
 def db(tmp_path: Path, template_db: Path, monkeypatch) -> Path:
-    path = tmp_path / "map.duckdb"
-    shutil.copyfile(template_db, path)
-    monkeypatch.setenv("EMBEDLENS_DB", str(path))
-    return path
+    return app_db(template_db, tmp_path / "map.duckdb", monkeypatch)
 
 
 def _map_page(corpus: str | None = None) -> AppTest:
-    """The app opened on the Map page (the first run registers st.navigation's pages)."""
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    assert not at.exception, at.exception
-    if corpus is not None:
-        at.session_state["inspect"] = corpus  # the corpus the Map page opens first
-    at.switch_page("pages/map.py").run()
-    assert not at.exception, at.exception
-    assert at.title[0].value == "Map"
-    return at
+    """The app opened on the Map page, on ``corpus`` when given."""
+    return open_app_page("map", "Map", inspect=corpus)
 
 
 def _wait(at: AppTest, slot: str) -> None:

@@ -3,35 +3,18 @@ reopen the stored result instantly, and get a clear message for a label that can
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-import pytest
-from conftest import PROJECT_ROOT
-from probe_corpus import NAME, copy_of, ingest_pairs, template
+from conftest import chart_titles, open_app_page
+from probe_corpus import NAME, ingest_pairs
 from streamlit.testing.v1 import AppTest
 
 from analysis.jobs import job_runner
 from analysis.store import Store
 
-APP = str(PROJECT_ROOT / "app.py")
-
-
-@pytest.fixture
-def db(tmp_path: Path, tmp_path_factory, monkeypatch) -> Path:
-    path = copy_of(template(tmp_path_factory), tmp_path / "probes.duckdb")
-    monkeypatch.setenv("EMBEDLENS_DB", str(path))
-    return path
-
 
 def probes_page() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    assert not at.exception, at.exception
-    at.switch_page("pages/probes.py").run()
-    assert not at.exception, at.exception
-    assert at.title[0].value == "Probes"
-    return at
+    return open_app_page("probes", "Probes")
 
 
 def finish(at: AppTest, slot: str) -> str:
@@ -41,10 +24,6 @@ def finish(at: AppTest, slot: str) -> str:
     return job.status
 
 
-def titles(at: AppTest) -> list[str]:
-    return [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
-
-
 def test_no_labelled_corpus_shows_the_info(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("EMBEDLENS_DB", str(tmp_path / "empty.duckdb"))
     at = probes_page()
@@ -52,7 +31,7 @@ def test_no_labelled_corpus_shows_the_info(tmp_path: Path, monkeypatch) -> None:
     assert not at.get("plotly_chart")
 
 
-def test_probe_runs_in_the_background_and_reopens_stored(db: Path) -> None:
+def test_probe_runs_in_the_background_and_reopens_stored(docs_db: Path) -> None:
     at = probes_page()
     assert at.selectbox(key="probe_corpus").value == NAME
     assert at.selectbox(key="probe_label").value == "topic"
@@ -62,7 +41,7 @@ def test_probe_runs_in_the_background_and_reopens_stored(db: Path) -> None:
     assert finish(at, "probe") == "done"
     assert not at.error, [e.value for e in at.error]
     assert "'topic' is decodable" in at.success[0].value
-    assert titles(at) == [
+    assert chart_titles(at) == [
         "Where is 'topic' decodable? Probe accuracy per layer",
         "Selectivity per layer",
         "Accuracy by number of dimensions",
@@ -76,7 +55,7 @@ def test_probe_runs_in_the_background_and_reopens_stored(db: Path) -> None:
     assert len(reopened.get("plotly_chart")) == 3
 
 
-def test_a_label_with_classes_too_small_is_refused_before_running(db: Path) -> None:
+def test_a_label_with_classes_too_small_is_refused_before_running(docs_db: Path) -> None:
     at = probes_page()
     at.selectbox(key="probe_label").set_value("kind").run()
     assert not at.exception, at.exception
@@ -88,37 +67,37 @@ def test_a_label_with_classes_too_small_is_refused_before_running(db: Path) -> N
     assert "probe_run" in [b.key for b in at.button]
 
 
-def test_lsa_has_no_layers_to_probe(db: Path) -> None:
+def test_lsa_has_no_layers_to_probe(docs_db: Path) -> None:
     at = probes_page()
     at.selectbox(key="probe_model").set_value("LSA baseline (TF-IDF + SVD)").run()
     assert "no layers to probe" in at.info[0].value
     assert not at.button
 
 
-def test_paper_mode(db: Path) -> None:
+def test_paper_mode(docs_db: Path) -> None:
     at = probes_page()
     at.radio(key="probe_mode").set_value("Paper mode (Concept Depth replication)").run()
     at.button(key="paper_run").click().run()
     assert finish(at, "paper") == "done"
     assert not at.error, [e.value for e in at.error]
     assert "Paper mode (0.6/0.4, random_state 42)" in at.success[0].value
-    assert titles(at) == ["Concept Depth (paper mode)"]
+    assert chart_titles(at) == ["Concept Depth (paper mode)"]
 
 
-def test_layer_by_dimension_heatmap_option(db: Path) -> None:
+def test_layer_by_dimension_heatmap_option(docs_db: Path) -> None:
     at = probes_page()
     at.multiselect(key="probe_dims").set_value([16])
     at.checkbox(key="probe_heatmap").check().run()
     assert any("plus heatmap about" in c.value for c in at.caption)
     at.button(key="probe_run").click().run()
     assert finish(at, "probe") == "done"
-    assert titles(at)[-1] == "Layer × dimension"
+    assert chart_titles(at)[-1] == "Layer × dimension"
     at.toggle(key="probe_heatmap_relative").set_value(True).run()
-    assert titles(at)[-1] == "Layer × dimension (% of full model)"
+    assert chart_titles(at)[-1] == "Layer × dimension (% of full model)"
 
 
-def test_sentence_pairs(db: Path) -> None:
-    store = Store(db)
+def test_sentence_pairs(docs_db: Path) -> None:
+    store = Store(docs_db)
     ingest_pairs(store)
     store.close()
     at = probes_page()
@@ -130,4 +109,4 @@ def test_sentence_pairs(db: Path) -> None:
     assert finish(at, "pairs") == "done"
     assert not at.error, [e.value for e in at.error]
     assert "Spearman ρ × 100" in at.success[0].value
-    assert titles(at) == ["Layer × dimension"]
+    assert chart_titles(at) == ["Layer × dimension"]

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import PROJECT_ROOT, _free_port
+from conftest import PROJECT_ROOT, serve_prepared
 from playwright.sync_api import Page, expect
 
 from analysis.config import Limits
@@ -25,64 +21,20 @@ pytestmark = pytest.mark.browser
 DEMO = PROJECT_ROOT / "data" / "demo" / "stdlib_docs.csv"
 
 
-def _prepare_store(path: Path) -> None:
-    """One corpus of 12 docstrings of 130-250 word pieces, then release the file."""
+def _fill(store: Store) -> None:
+    """One corpus of 12 docstrings of 130-250 word pieces."""
     frame = pd.read_csv(DEMO)
     frame = frame[pd.Series(count_tokens(frame["text"].tolist())).between(130, 250).to_numpy()]
     body = frame.head(12)[["text", "topic"]].to_csv(index=False).encode("utf-8")
-    store = Store(path)
-    try:
-        table = read_bytes(body, "long_docs.csv", Limits())
-        ingest(store, [table], IngestOptions(name="long_docs", label_columns=["topic"]))
-    finally:
-        store.close()
+    table = read_bytes(body, "long_docs.csv", Limits())
+    ingest(store, [table], IngestOptions(name="long_docs", label_columns=["topic"]))
 
 
 @pytest.fixture
-def length_server(tmp_path: Path):
+def length_server(tmp_path: Path) -> Iterator[str]:
     """`streamlit run app.py` on a free port, on a store holding the corpus."""
-    db = tmp_path / "browser_length.duckdb"
-    _prepare_store(db)
-    port = _free_port()
-    env = {**os.environ, "EMBEDLENS_DB": str(db)}
-    log_path = tmp_path / "server.log"
-    log = log_path.open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-        ],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    try:
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if process.poll() is not None or time.time() > deadline:
-                    raise RuntimeError(log_path.read_text()) from None
-                time.sleep(0.3)
+    with serve_prepared(tmp_path, _fill) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log.close()
 
 
 def test_run_a_tiny_analysis_and_see_the_collapse_curve(length_server: str, page: Page) -> None:

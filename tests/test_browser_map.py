@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT_ROOT, _free_port
+from conftest import ANIMAL_TEXTS, FINANCE_TEXTS, serve_prepared, topics_csv
 from playwright.sync_api import Page, expect
 
 from analysis.config import Limits
@@ -22,100 +18,26 @@ from analysis.store import Store
 
 pytestmark = pytest.mark.browser
 
-TOPICS = {
-    "animals": [
-        "The cat sat on the warm mat.",
-        "Dogs love long walks in the park.",
-        "A parrot can learn many words.",
-        "Horses gallop across the open field.",
-        "The goldfish swims in its bowl.",
-        "Owls hunt quietly at night.",
-        "The kitten chased a ball of yarn.",
-        "Wolves travel in packs through the forest.",
-        "The rabbit nibbled fresh carrots.",
-        "Cows graze in the green meadow.",
-    ],
-    "finance": [
-        "The stock market fell sharply today.",
-        "Interest rates were raised again.",
-        "The bank approved the mortgage.",
-        "Bonds rallied after the announcement.",
-        "Inflation slowed for the third month.",
-        "The company reported record profits.",
-        "Investors sold shares amid uncertainty.",
-        "The central bank cut its lending rate.",
-        "Quarterly earnings beat analyst forecasts.",
-        "The currency weakened against the dollar.",
-    ],
-}
+TOPICS = {"animals": ANIMAL_TEXTS[:10], "finance": FINANCE_TEXTS[:10]}
 
 
-def _prepare_store(path: Path) -> None:
-    """Ingest, embed and store the PCA and default UMAP maps, then release the file.
-
-    A Store of its own (not open_store, which caches the connection): DuckDB lets one process
-    at a time open the file, and the server is that process next.
-    """
+def _fill(store: Store) -> None:
+    """Ingest, embed and store the PCA and default UMAP maps."""
     rows = [(text, topic) for topic, texts in TOPICS.items() for text in texts]
-    body = "text,topic\n" + "\n".join(f'"{text}",{topic}' for text, topic in rows) + "\n"
-    store = Store(path)
-    try:
-        table = read_bytes(body.encode("utf-8"), "topics.csv", Limits())
-        ingest(store, [table], IngestOptions(name="topics", label_columns=["topic"]))
-        embed_corpus(store, "topics")
-        corpus = get_corpus(store, "topics")
-        record = corpus_models(store, corpus)[0]
-        for method in ("pca", "umap"):
-            project(store, corpus, record, ProjectionParams(method=method))
-    finally:
-        store.close()
+    table = read_bytes(topics_csv(rows), "topics.csv", Limits())
+    ingest(store, [table], IngestOptions(name="topics", label_columns=["topic"]))
+    embed_corpus(store, "topics")
+    corpus = get_corpus(store, "topics")
+    record = corpus_models(store, corpus)[0]
+    for method in ("pca", "umap"):
+        project(store, corpus, record, ProjectionParams(method=method))
 
 
 @pytest.fixture
-def map_server(tmp_path: Path):
+def map_server(tmp_path: Path) -> Iterator[str]:
     """`streamlit run app.py` on a free port, on a store that already holds a UMAP map."""
-    db = tmp_path / "browser_map.duckdb"
-    _prepare_store(db)
-    port = _free_port()
-    env = {**os.environ, "EMBEDLENS_DB": str(db)}
-    log_path = tmp_path / "server.log"
-    log = log_path.open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-        ],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    try:
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if process.poll() is not None or time.time() > deadline:
-                    raise RuntimeError(log_path.read_text()) from None
-                time.sleep(0.3)
+    with serve_prepared(tmp_path, _fill) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log.close()
 
 
 def test_box_selection_and_search_on_the_map(map_server: str, page: Page) -> None:

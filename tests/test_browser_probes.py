@@ -3,9 +3,11 @@ page of a prepared store, and see their figures drawn."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import serve_app
 from playwright.sync_api import Page, expect
 from probe_corpus import copy_of, template
 
@@ -13,19 +15,15 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def prepared(tmp_path: Path, tmp_path_factory) -> Path:
-    """The 'docs' store (embedded, layers cached) where app_server will look for it.
+def server(tmp_path: Path, tmp_path_factory) -> Iterator[str]:
+    """`streamlit run app.py` on the 'docs' store (embedded, layers cached).
 
     A closed copy: DuckDB lets one process at a time open the file, and the server is that
     process next.
     """
-    return copy_of(template(tmp_path_factory), tmp_path / "browser.duckdb")
-
-
-@pytest.fixture
-def server(prepared: Path, app_server: str) -> str:
-    """app_server, started only after the store is in place (fixtures resolve in this order)."""
-    return app_server
+    db = copy_of(template(tmp_path_factory), tmp_path / "browser.duckdb")
+    with serve_app(db, tmp_path / "server.log") as url:
+        yield url
 
 
 def no_errors(page: Page) -> None:
