@@ -16,13 +16,18 @@ def length_histogram(n_tokens: np.ndarray, corpus: str, max_length: int = 256) -
     counts = np.asarray(n_tokens)
     over = int((counts > max_length - 2).sum())
     fig = go.Figure(go.Histogram(x=counts, nbinsx=60, marker_color=PALETTE[0], name="texts"))
-    fig.add_vline(x=max_length - 2, line_dash="dash", line_color=PALETTE[5], line_width=1.5)
+    limit = max_length - 2
+    # Drawn only when texts come near it: a far-off line would squash the bars to slivers.
+    near = counts.size > 0 and counts.max() >= limit / 2
+    if near:
+        fig.add_vline(x=limit, line_dash="dash", line_color=PALETTE[5], line_width=1.5)
     fig.update_xaxes(title_text="tokens per text")
     fig.update_yaxes(title_text="texts")
     corpus = escape(corpus)
     caption = (
         f"Corpus {corpus}: n = {counts.size:,} texts; median {int(np.median(counts))} tokens; "
-        f"{over:,} over the {max_length}-token model limit (dashed; truncated when embedded). "
+        f"{over:,} over the {max_length}-token model limit"
+        f"{' (dashed)' if near else ''}, truncated when embedded. "
         f"{TOKEN_NOTE}."
     )
     return style_figure(fig, f"Text lengths — {corpus}", caption)
