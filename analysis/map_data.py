@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from analysis.clustering import Clustering
 from analysis.corpora import Corpus
+from analysis.map_figures import MapView, map_figure
+from analysis.projection import Projection
 
 COLOR_NONE = "(none)"
 COLOR_TOKENS = "token length"
@@ -55,3 +58,29 @@ def hover_columns(corpus: Corpus, limit: int = 3) -> list[str]:
     """A few fields for the hover box: labels first; more would crowd the text out."""
     others = [name for name in corpus.metadata_names if name not in corpus.label_columns]
     return [*corpus.label_columns, *others][:limit]
+
+
+def projection_view(
+    projection: Projection,
+    documents: pd.DataFrame,
+    corpus: Corpus,
+    colour: str,
+    clustering: Clustering | None = None,
+    highlight: np.ndarray | None = None,
+) -> MapView:
+    """A stored map drawn the same way on the Map page and in reports."""
+    method = projection.params.method
+    axis = "t-SNE" if method == "tsne" else method.upper()
+    return map_figure(
+        projection.coords,
+        documents["doc_id"].to_numpy(),
+        documents["text"].tolist(),
+        color=color_values(documents, colour, clustering),
+        color_name=colour,
+        hover_fields=documents[hover_columns(corpus)],
+        highlight=highlight,
+        title=f"{axis} map — {corpus.name}",
+        caption=projection.caption(),
+        seed=projection.params.seed,
+        axis_names=tuple(f"{axis} {i}" for i in (1, 2, 3)),
+    )

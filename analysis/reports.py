@@ -324,25 +324,13 @@ def _map_charts(
 ) -> list[Chart]:
     """The Map page's default view: 2-D UMAP with default parameters, coloured like the page."""
     from analysis.embedding import resolve_corpus_model
-    from analysis.map_data import color_choices, color_values, hover_columns
-    from analysis.map_figures import map_figure
+    from analysis.map_data import color_choices, projection_view
     from analysis.projection import ProjectionParams, project
 
     record = resolve_corpus_model(store, corpus, model)
     projection = project(store, corpus, record, ProjectionParams(), progress)
     colour = color_choices(corpus, has_clusters=False)[0]
-    view = map_figure(
-        projection.coords,
-        documents["doc_id"].to_numpy(),
-        documents["text"].tolist(),
-        color=color_values(documents, colour, None),
-        color_name=colour,
-        hover_fields=documents[hover_columns(corpus)],
-        title=f"UMAP map — {corpus.name}",
-        caption=projection.caption(),
-        seed=projection.params.seed,
-        axis_names=("UMAP 1", "UMAP 2", "UMAP 3"),
-    )
+    view = projection_view(projection, documents, corpus, colour)
     return [_chart(view.figure, "map", corpus, record.name)]
 
 

@@ -13,8 +13,7 @@ from analysis.embedding import CorpusModel, corpus_models, load_vectors
 from analysis.errors import UserError
 from analysis.exports import csv_bytes, parquet_bytes
 from analysis.jobs import Job
-from analysis.map_data import color_choices, color_values, hover_columns
-from analysis.map_figures import map_figure
+from analysis.map_data import color_choices, projection_view
 from analysis.projection import Projection, ProjectionParams, find_projection, project
 from analysis.search import semantic_search, top_k_cosine
 from analysis.selection import selected_doc_ids
@@ -253,20 +252,7 @@ def main() -> None:
     colour = st.selectbox("Colour by", choices, key="map_colour")
     results = search_box(corpus, record, vectors, docs)
     highlight = None if results is None else results["doc_id"].to_numpy()
-    axis = projection.params.method.upper() if projection.params.method != "tsne" else "t-SNE"
-    view = map_figure(
-        projection.coords,
-        docs["doc_id"].to_numpy(),
-        docs["text"].tolist(),
-        color=color_values(docs, colour, clustering),
-        color_name=colour,
-        hover_fields=docs[hover_columns(corpus)],
-        highlight=highlight,
-        title=f"{axis} map — {corpus.name}",
-        caption=projection.caption(),
-        seed=projection.params.seed,
-        axis_names=tuple(f"{axis} {i}" for i in (1, 2, 3)),
-    )
+    view = projection_view(projection, docs, corpus, colour, clustering, highlight)
     faithfulness(projection)
     if view.sampled:
         st.caption(
