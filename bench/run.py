@@ -148,19 +148,90 @@ def timed(fn: Callable[[], object]) -> tuple[float, object]:
     return time.perf_counter() - start, value
 
 
-def fresh_store(workdir: Path, name: str) -> Store:
-    """A new, empty store in its own DuckDB file (never the user's data/embedlens.duckdb)."""
+def timed_cpu(fn: Callable[[], object]) -> tuple[float, float, object]:
+    """Wall seconds, CPU seconds (this process, all threads) and the value of ``fn()``."""
+    start_cpu = time.process_time()
+    seconds, value = timed(fn)
+    return seconds, time.process_time() - start_cpu, value
+
+
+def best_time(fn: Callable[[], object], repetitions: int = 3) -> float:
+    return min(timed(fn)[0] for _ in range(repetitions))
+
+
+def alternating(
+    first: Callable[[int], object],
+    second: Callable[[int], object],
+    repetitions: int,
+    after: Callable[[int], object] | None = None,
+) -> None:
+    """Call ``first(rep)`` then ``second(rep)`` on even runs, the other way round on odd runs."""
+    for rep in range(repetitions):
+        for fn in (first, second) if rep % 2 == 0 else (second, first):
+            fn(rep)
+        if after is not None:
+            after(rep)
+
+
+def alternate_times(
+    ours: Callable[[int], object],
+    plain: Callable[[int], object],
+    repetitions: int,
+    after: Callable[[int], object] | None = None,
+) -> tuple[list[float], list[float]]:
+    """Time ``ours(rep)`` and ``plain(rep)`` in alternating order (ours first on even runs)."""
+    ours_times: list[float] = []
+    plain_times: list[float] = []
+    alternating(
+        lambda rep: ours_times.append(timed(lambda: ours(rep))[0]),
+        lambda rep: plain_times.append(timed(lambda: plain(rep))[0]),
+        repetitions,
+        after,
+    )
+    return ours_times, plain_times
+
+
+def compared(
+    benchmark: str, size: str, ours: float, plain: float, target: str, passed: bool, notes: str
+) -> Result:
+    """A row with both sides measured; ratio = plain / ours."""
+    return Result(benchmark, size, ours, plain, plain / ours, target, passed, notes)
+
+
+def report_only(benchmark: str, size: str, seconds: float, notes: str) -> Result:
+    return Result(benchmark, size, seconds, None, None, "report only", None, notes)
+
+
+def _fresh_path(workdir: Path, name: str) -> Path:
     path = workdir / f"{name}.duckdb"
     if path.exists():
         path.unlink()
-    return Store(path)
+    return path
+
+
+def fresh_store(workdir: Path, name: str) -> Store:
+    """A new, empty store in its own DuckDB file (never the user's data/embedlens.duckdb)."""
+    return Store(_fresh_path(workdir, name))
 
 
 def fresh_duckdb(workdir: Path, name: str) -> duckdb.DuckDBPyConnection:
-    path = workdir / f"{name}.duckdb"
-    if path.exists():
-        path.unlink()
-    return duckdb.connect(str(path))
+    return duckdb.connect(str(_fresh_path(workdir, name)))
+
+
+def ingested_store(workdir: Path, name: str, table: ParsedTable, corpus: str) -> Store:
+    """A fresh store holding ``table`` ingested as corpus ``corpus``."""
+    store = fresh_store(workdir, name)
+    ingest(store, [table], IngestOptions(name=corpus))
+    return store
+
+
+def blob_store(
+    workdir: Path, name: str, corpus: str, vectors: np.ndarray, labels: np.ndarray
+) -> tuple[Store, Corpus, CorpusModel]:
+    """A fresh store holding ``vectors`` as an imported-vectors corpus, and its one model."""
+    store = fresh_store(workdir, name)
+    stored = blob_corpus(store, corpus, vectors, labels)
+    return store, stored, corpus_models(store, stored)[0]
 
 
 def unit_vectors(n: int, dim: int, seed: int) -> np.ndarray:
@@ -209,13 +280,11 @@ def bench_embed_throughput(
 
     log("warming up both sides")
     warm = ParsedTable(frame=table.frame.head(16).copy(), source="warmup.csv", notices=[])
-    warm_store = fresh_store(workdir, "embed_warmup")
-    ingest(warm_store, [warm], IngestOptions(name="warmup"))
+    warm_store = ingested_store(workdir, "embed_warmup", warm, "warmup")
     embed_corpus(warm_store, "warmup")
     warm_store.close()
 
-    probe = fresh_store(workdir, "embed_probe")
-    ingest(probe, [table], IngestOptions(name="bench"))
+    probe = ingested_store(workdir, "embed_probe", table, "bench")
     docs = load_documents(probe, get_corpus(probe, "bench"), with_metadata=False)
     probe.close()
     texts = docs.drop_duplicates("text_sha256")["text"].tolist()  # what embed_corpus encodes
@@ -228,7 +297,7 @@ def bench_embed_throughput(
     plain_vectors: np.ndarray | None = None
     last: EmbedContext | None = None
 
-    def run_plain() -> None:
+    def run_plain(_rep: int) -> None:
         nonlocal plain_vectors
         log(f"plain SentenceTransformer.encode on {len(texts):,} texts")
         seconds, vectors = timed(
@@ -241,21 +310,14 @@ def bench_embed_throughput(
         nonlocal last
         if last is not None:
             last.store.close()
-        store = fresh_store(workdir, f"embed_{rep}")
-        ingest(store, [table], IngestOptions(name="bench"))  # not timed: ingest is not embedding
+        store = ingested_store(workdir, f"embed_{rep}", table, "bench")  # not timed
         log(f"embed_corpus on {len(texts):,} uncached texts (fresh store {rep})")
         seconds, result = timed(lambda: embed_corpus(store, "bench"))
         assert result.encoded == len(texts) and result.cached == 0, result  # type: ignore[attr-defined]
         ours_times.append(seconds)
         last = EmbedContext(store, "bench", seconds, len(texts))
 
-    for rep in range(repetitions):  # plain, ours, ours, plain, ...
-        if rep % 2 == 0:
-            run_plain()
-            run_ours(rep)
-        else:
-            run_ours(rep)
-            run_plain()
+    alternating(run_plain, run_ours, repetitions)  # plain, ours, ours, plain, ...
 
     assert last is not None and plain_vectors is not None
     _, _, ours_vectors = load_model_vectors(last.store, "bench")
@@ -271,15 +333,14 @@ def bench_embed_throughput(
         f"runs ours {_fmt_list(ours_times)}, plain {_fmt_list(plain_times)}; "
         f"max |ours - plain| = {max_diff:.1e}"
     )
-    result = Result(
-        benchmark="1 embed throughput (uncached)",
-        size=f"{len(texts):,} texts / {model_tokens:,} tok",
-        ours_s=ours,
-        plain_s=plain,
-        ratio=ratio,
-        target="ratio >= 0.95",
-        passed=ratio >= 0.95,
-        notes=notes,
+    result = compared(
+        "1 embed throughput (uncached)",
+        f"{len(texts):,} texts / {model_tokens:,} tok",
+        ours,
+        plain,
+        "ratio >= 0.95",
+        ratio >= 0.95,
+        notes,
     )
     return result, last
 
@@ -299,18 +360,15 @@ def bench_cached_reembed(ctx: EmbedContext, repetitions: int = 3) -> Result:
     second = statistics.median(times)
     ratio = ctx.first_seconds / second
     ctx.store.close()
-    return Result(
-        benchmark="2 re-embed, all cached",
-        size=f"{ctx.n_texts:,} texts",
-        ours_s=second,
-        plain_s=ctx.first_seconds,
-        ratio=ratio,
-        target="first/second >= 50x",
-        passed=ratio >= 50,
-        notes=(
-            "plain column = our own first, uncached embed_corpus call on the same store; "
-            f"ours = median of {repetitions} cached calls {_fmt_list(times)}"
-        ),
+    return compared(
+        "2 re-embed, all cached",
+        f"{ctx.n_texts:,} texts",
+        second,
+        ctx.first_seconds,
+        "first/second >= 50x",
+        ratio >= 50,
+        "plain column = our own first, uncached embed_corpus call on the same store; "
+        f"ours = median of {repetitions} cached calls {_fmt_list(times)}",
     )
 
 
@@ -392,29 +450,19 @@ def bench_duckdb_write(workdir: Path, n: int, repetitions: int = 2) -> tuple[Res
         log(f"plain DuckDB insert of {n:,} vectors (run {rep})")
         plain_times.append(timed(insert)[0])
 
-    for rep in range(repetitions):
-        if rep % 2 == 0:
-            run_plain(rep)
-            run_ours(rep)
-        else:
-            run_ours(rep)
-            run_plain(rep)
+    alternating(run_plain, run_ours, repetitions)
 
     assert store is not None and plain is not None
     ours, best_plain = min(ours_times), min(plain_times)
-    result = Result(
-        benchmark="3a DuckDB write via Arrow",
-        size=f"{n:,} x {DIM} f32",
-        ours_s=ours,
-        plain_s=best_plain,
-        ratio=best_plain / ours,
-        target="ours <= 3 s",
-        passed=ours <= 3.0,
-        notes=(
-            f"write_cache in store.transaction(), best of {repetitions} "
-            f"{_fmt_list(ours_times)}; plain = INSERT ... SELECT FROM a registered Arrow table "
-            f"{_fmt_list(plain_times)}"
-        ),
+    result = compared(
+        "3a DuckDB write via Arrow",
+        f"{n:,} x {DIM} f32",
+        ours,
+        best_plain,
+        "ours <= 3 s",
+        ours <= 3.0,
+        f"write_cache in store.transaction(), {_best_of(ours_times)}; plain = INSERT ... "
+        f"SELECT FROM a registered Arrow table {_fmt_list(plain_times)}",
     )
     return result, VectorStores(store, plain, hashes, vectors)
 
@@ -445,21 +493,24 @@ def bench_duckdb_read(stores: VectorStores, repetitions: int = 3) -> Result:
     assert got.shape == stores.vectors.shape
     # DuckDB returns rows in insertion order for a plain scan, but do not rely on it
     assert np.allclose(np.sort(got[:, 0]), np.sort(stores.vectors[:, 0]))
-    best_ours, best_plain = min(ours_times), min(plain_times)
     n = len(stores.hashes)
-    return Result(
-        benchmark="3b DuckDB read (cache table)",
-        size=f"{n:,} x {DIM} f32",
-        ours_s=best_ours,
-        plain_s=best_plain,
-        ratio=best_plain / best_ours,
-        target="ours <= 0.5 s",
-        passed=best_ours <= 0.5,
-        notes=(
-            f"query_arrow + arrow_to_matrix, best of {repetitions} {_fmt_list(ours_times)}; "
-            f"plain = sql(SELECT).to_arrow_table() + flatten/reshape "
-            f"{_fmt_list(plain_times)}"
-        ),
+    return _read_row(
+        "3b DuckDB read (cache table)",
+        f"{n:,} x {DIM} f32",
+        ours_times,
+        plain_times,
+        f"query_arrow + arrow_to_matrix, {_best_of(ours_times)}; "
+        f"plain = sql(SELECT).to_arrow_table() + flatten/reshape {_fmt_list(plain_times)}",
+    )
+
+
+def _read_row(
+    benchmark: str, size: str, ours_times: list[float], plain_times: list[float], notes: str
+) -> Result:
+    """Rows 3b and 3c: best of each side, target ours <= 0.5 s."""
+    best_ours, best_plain = min(ours_times), min(plain_times)
+    return compared(
+        benchmark, size, best_ours, best_plain, "ours <= 0.5 s", best_ours <= 0.5, notes
     )
 
 
@@ -527,21 +578,15 @@ def bench_load_vectors(stores: VectorStores, repetitions: int = 3) -> Result:
 
     ours_times, plain_times = _alternate(ours, plain, repetitions)
     assert np.array_equal(ours(), stores.vectors[perm]), "load_vectors returned wrong rows"
-    best_ours, best_plain = min(ours_times), min(plain_times)
     store.close()
     stores.plain.close()
-    return Result(
-        benchmark="3c load_vectors (corpus join)",
-        size=f"{n:,} docs x {DIM}",
-        ours_s=best_ours,
-        plain_s=best_plain,
-        ratio=best_plain / best_ours,
-        target="ours <= 0.5 s",
-        passed=best_ours <= 0.5,
-        notes=(
-            f"load_vectors, best of {repetitions} {_fmt_list(ours_times)}; plain = hand-written "
-            f"join ORDER BY doc_id, no GROUP BY {_fmt_list(plain_times)}{bug}"
-        ),
+    return _read_row(
+        "3c load_vectors (corpus join)",
+        f"{n:,} docs x {DIM}",
+        ours_times,
+        plain_times,
+        f"load_vectors, {_best_of(ours_times)}; plain = hand-written "
+        f"join ORDER BY doc_id, no GROUP BY {_fmt_list(plain_times)}{bug}",
     )
 
 
@@ -566,26 +611,25 @@ def bench_search(n: int, n_queries: int, k: int = 10) -> Result:
         return np.argsort(-(matrix @ q))[:k]
 
     ours(queries[0]), plain(queries[0])  # warm-up (page in the matrix, BLAS threads)
-    ours_times, plain_times = [], []
-    for i, q in enumerate(queries):
-        order = [(ours, ours_times), (plain, plain_times)]
-        for fn, times in order if i % 2 == 0 else order[::-1]:
-            times.append(timed(lambda fn=fn, q=q: fn(q))[0])
+
+    def check(i: int) -> None:
+        q = queries[i]
         assert np.array_equal(ours(q), plain(q)), f"query {i}: top-{k} differs from argsort"
+
+    ours_times, plain_times = alternate_times(
+        lambda i: ours(queries[i]), lambda i: plain(queries[i]), n_queries, after=check
+    )
     med_ours, med_plain = statistics.median(ours_times), statistics.median(plain_times)
-    return Result(
-        benchmark=f"4 exact top-{k} cosine search",
-        size=f"{n:,} x {DIM}, {n_queries} q",
-        ours_s=med_ours,
-        plain_s=med_plain,
-        ratio=med_plain / med_ours,
-        target="median <= 150 ms",
-        passed=med_ours <= 0.150,
-        notes=(
-            f"median of {n_queries} queries; ours p90 "
-            f"{np.percentile(ours_times, 90) * 1000:.1f} ms, plain p90 "
-            f"{np.percentile(plain_times, 90) * 1000:.1f} ms; top-{k} identical on every query"
-        ),
+    return compared(
+        f"4 exact top-{k} cosine search",
+        f"{n:,} x {DIM}, {n_queries} q",
+        med_ours,
+        med_plain,
+        "median <= 150 ms",
+        med_ours <= 0.150,
+        f"median of {n_queries} queries; ours p90 "
+        f"{np.percentile(ours_times, 90) * 1000:.1f} ms, plain p90 "
+        f"{np.percentile(plain_times, 90) * 1000:.1f} ms; top-{k} identical on every query",
     )
 
 
@@ -681,30 +725,20 @@ def bench_cli_corpus(workdir: Path, rows: int) -> list[Result]:
         f"(>= 3 words), first {rows:,} kept{shortfall}"
     )
     return [
-        Result(
-            benchmark="5a CLI ingest (real text)",
-            size=size,
-            ours_s=ingest_s,
-            plain_s=None,
-            ratio=None,
-            target="report only",
-            passed=None,
-            notes=f"{int(ingested['rows']) / ingest_s:,.0f} rows/s wall; {source}",  # type: ignore[arg-type]
+        report_only(
+            "5a CLI ingest (real text)",
+            size,
+            ingest_s,
+            f"{int(ingested['rows']) / ingest_s:,.0f} rows/s wall; {source}",  # type: ignore[arg-type]
         ),
-        Result(
-            benchmark="5b CLI embed (real text)",
-            size=size,
-            ours_s=embed_s,
-            plain_s=None,
-            ratio=None,
-            target="report only",
-            passed=None,
-            notes=(
-                f"{n / embed_s:,.0f} texts/s wall (process start + model load included); "
-                f"embed_corpus itself reported {embedded['seconds']} s = "
-                f"{n / float(embedded['seconds']):,.0f} texts/s; encoded "  # type: ignore[arg-type]
-                f"{embedded['encoded']:,}, cached {embedded['cached']:,}"
-            ),
+        report_only(
+            "5b CLI embed (real text)",
+            size,
+            embed_s,
+            f"{n / embed_s:,.0f} texts/s wall (process start + model load included); "
+            f"embed_corpus itself reported {embedded['seconds']} s = "
+            f"{n / float(embedded['seconds']):,.0f} texts/s; encoded "  # type: ignore[arg-type]
+            f"{embedded['encoded']:,}, cached {embedded['cached']:,}",
         ),
     ]
 
@@ -855,9 +889,9 @@ def _timed_project(
     import analysis.projection as projection_module
 
     with stage_times(projection_module, UMAP_STAGES) as (spent, spent_cpu):
-        start_cpu = time.process_time()
-        seconds, projection = timed(lambda: project(store, corpus, record, params, vectors=x))
-        cpu = time.process_time() - start_cpu
+        seconds, cpu, projection = timed_cpu(
+            lambda: project(store, corpus, record, params, vectors=x)
+        )
     assert isinstance(projection, Projection) and not projection.reused, projection
     row = (
         store.cursor()
@@ -897,9 +931,10 @@ def bench_umap(workdir: Path, n: int, repetitions: int) -> list[Result]:
 
     log("warming up numba through both paths (excluded from timings)")
     warm_s, _ = timed(warm_up)
-    warm_store = fresh_store(workdir, "umap_warmup")
-    tiny = blob_corpus(warm_store, "tiny", vectors[:300], labels[:300])
-    project(warm_store, tiny, corpus_models(warm_store, tiny)[0], ProjectionParams())
+    warm_store, tiny, tiny_record = blob_store(
+        workdir, "umap_warmup", "tiny", vectors[:300], labels[:300]
+    )
+    project(warm_store, tiny, tiny_record, ProjectionParams())
     warm_store.close()
     plain_warm_s, _ = timed(lambda: plain_umap(vectors[:300], force_approximation_algorithm=True))
     log(f"warm-up: ours {warm_s:.0f} s, plain {plain_warm_s:.0f} s")
@@ -910,19 +945,16 @@ def bench_umap(workdir: Path, n: int, repetitions: int) -> list[Result]:
     plain_cpu: list[float] = []
     plain_coords: np.ndarray | None = None
 
-    def run_plain() -> None:
+    def run_plain(_rep: int) -> None:
         nonlocal plain_coords
         log(f"plain umap.UMAP().fit_transform on {n:,} x {DIM}")
-        start_cpu = time.process_time()
-        seconds, plain_coords = timed(lambda: plain_umap(vectors))
+        seconds, cpu, plain_coords = timed_cpu(lambda: plain_umap(vectors))
         plain_times.append(seconds)
-        plain_cpu.append(time.process_time() - start_cpu)
+        plain_cpu.append(cpu)
         log(f"  plain {seconds:.1f} s, CPU {plain_cpu[-1]:.1f} s")
 
     def run_ours(rep: int) -> None:
-        store = fresh_store(workdir, f"umap_{rep}")
-        corpus = blob_corpus(store, "blobs", vectors, labels)
-        record = corpus_models(store, corpus)[0]
+        store, corpus, record = blob_store(workdir, f"umap_{rep}", "blobs", vectors, labels)
         log(f"project() UMAP on {n:,} x {DIM}, fresh store {rep}")
         fresh.append(_timed_project(store, corpus, record, ProjectionParams(), vectors))
         assert fresh[-1].projection.knn_reused is False
@@ -934,13 +966,7 @@ def bench_umap(workdir: Path, n: int, repetitions: int) -> list[Result]:
         log(f"  reuse {again.seconds:.1f} s: {again.breakdown()}")
         store.close()
 
-    for rep in range(repetitions):
-        if rep % 2 == 0:
-            run_plain()
-            run_ours(rep)
-        else:
-            run_ours(rep)
-            run_plain()
+    alternating(run_plain, run_ours, repetitions)
 
     assert plain_coords is not None
     plain_quality = map_quality(vectors, plain_coords, k=10, seed=0).as_dict()
@@ -950,17 +976,16 @@ def bench_umap(workdir: Path, n: int, repetitions: int) -> list[Result]:
         f"{N_BLOBS} seeded Gaussian blobs on the sphere (synthetic, not embedded text: a 20k real "
         "corpus takes too long to embed on 2 cores)"
     )
-    row6 = Result(
-        benchmark="6 UMAP fresh map (no quality)",
-        size=f"{n:,} x {DIM}",
-        ours_s=ours,
-        plain_s=plain,
-        ratio=plain / ours,
-        target="ours <= 1.1x plain",
-        passed=ours <= 1.1 * plain,
-        notes=(
-            f"{data}; ours = project(method umap, defaults, seed 0) minus its quality step, best "
-            f"of {repetitions} {_fmt_list([r.without_quality for r in fresh])}; with quality "
+    row6 = compared(
+        "6 UMAP fresh map (no quality)",
+        f"{n:,} x {DIM}",
+        ours,
+        plain,
+        "ours <= 1.1x plain",
+        ours <= 1.1 * plain,
+        (
+            f"{data}; ours = project(method umap, defaults, seed 0) minus its quality step, "
+            f"{_best_of([r.without_quality for r in fresh])}; with quality "
             f"{_fmt_list([r.seconds for r in fresh])}; best run: {best.breakdown()}; plain = "
             f"umap.UMAP(n_neighbors=15, min_dist=0.1, metric='cosine', random_state=0)"
             f".fit_transform {_fmt_list(plain_times)}; CPU seconds (process, all threads; less "
@@ -974,15 +999,14 @@ def bench_umap(workdir: Path, n: int, repetitions: int) -> list[Result]:
     best_reuse = min(reused, key=lambda r: r.seconds)
     first_nq = min(r.without_quality for r in fresh)
     second_nq = min(r.without_quality for r in reused)
-    row7 = Result(
-        benchmark="7 UMAP again, kNN reused",
-        size=f"{n:,} x {DIM}",
-        ours_s=second,
-        plain_s=first,
-        ratio=first / second,
-        target="fresh/reused >= 1.5x",
-        passed=first / second >= 1.5,
-        notes=(
+    row7 = compared(
+        "7 UMAP again, kNN reused",
+        f"{n:,} x {DIM}",
+        second,
+        first,
+        "fresh/reused >= 1.5x",
+        first / second >= 1.5,
+        (
             f"ours = project(min_dist=0.3) after a fresh fit in the same store, quality included "
             f"{_fmt_list([r.seconds for r in reused])}; plain column = our fresh fit of row 6, "
             f"quality included; without quality {first_nq:.2f} -> {second_nq:.2f} s = "
@@ -1010,105 +1034,120 @@ def bench_map_page(workdir: Path, n: int, reruns: int) -> Result:
     are timed. The plain column: a bare go.Scattergl of the same points with raw texts as hover,
     serialised the way st.plotly_chart does it (to_dict + plotly.io.to_json).
     """
+    from analysis.store import open_store
+
+    vectors, labels = blob_vectors(n, seed=5)
+    db = workdir / "map_page.duckdb"
+    with _environ(EMBEDLENS_DB=str(db), EMBEDLENS_NO_WARMUP="1"):
+        store = open_store(db)  # the very Store the app's open_store() will return
+        try:
+            return _map_page_row(store, n, reruns, vectors, labels)
+        finally:
+            store.close()
+
+
+@contextmanager
+def _environ(**values: str) -> Iterator[None]:
+    """Set environment variables for the block, then restore (or remove) them."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _map_page_row(
+    store: Store, n: int, reruns: int, vectors: np.ndarray, labels: np.ndarray
+) -> Result:
+    """Row 8's measurements, with the environment and the store of bench_map_page in place."""
     import plotly.graph_objects as go
     import plotly.io
     from streamlit.testing.v1 import AppTest
 
     from analysis.map_data import color_choices, color_values, hover_columns
     from analysis.map_figures import map_figure
-    from analysis.store import open_store
 
-    vectors, labels = blob_vectors(n, seed=5)
-    db = workdir / "map_page.duckdb"
-    saved_env = {key: os.environ.get(key) for key in ("EMBEDLENS_DB", "EMBEDLENS_NO_WARMUP")}
-    os.environ["EMBEDLENS_DB"] = str(db)
-    os.environ["EMBEDLENS_NO_WARMUP"] = "1"
-    store = open_store(db)  # the very Store the app's open_store() will return
-    try:
-        log(f"building a {n:,}-document store with imported vectors and a PCA map")
-        build_s, corpus = timed(lambda: blob_corpus(store, "map_bench", vectors, labels))
-        record = corpus_models(store, corpus)[0]
-        params = ProjectionParams(method="pca")
-        project_s, projection = timed(lambda: project(store, corpus, record, params))
+    log(f"building a {n:,}-document store with imported vectors and a PCA map")
+    build_s, corpus = timed(lambda: blob_corpus(store, "map_bench", vectors, labels))
+    record = corpus_models(store, corpus)[0]
+    params = ProjectionParams(method="pca")
+    project_s, projection = timed(lambda: project(store, corpus, record, params))
 
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
-        at.run()  # the entry page (Corpora), so the session is routed through st.navigation
-        at.session_state["map_method"] = "pca"
-        at.switch_page("pages/map.py")
-        log("Map page: first run (loads documents and vectors into the caches)")
-        first_s, _ = timed(at.run)
-        errors = [e.value for e in at.exception] + [e.value for e in at.error]
-        assert not errors, errors
-        assert [t.value for t in at.title] == ["Map"], [t.value for t in at.title]
-        assert not at.info, [i.value for i in at.info]  # no preview: the stored map was found
-        charts = at.get("plotly_chart")
-        assert len(charts) == 1, charts
-        spec_mb = len(charts[0].proto.spec) / 1e6
-        log(f"Map page: {reruns} timed reruns")
-        times = [timed(at.run)[0] for _ in range(reruns)]
-        assert not at.exception and len(at.get("plotly_chart")) == 1
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+    at.run()  # the entry page (Corpora), so the session is routed through st.navigation
+    at.session_state["map_method"] = "pca"
+    at.switch_page("pages/map.py")
+    log("Map page: first run (loads documents and vectors into the caches)")
+    first_s, _ = timed(at.run)
+    errors = [e.value for e in at.exception] + [e.value for e in at.error]
+    assert not errors, errors
+    assert [t.value for t in at.title] == ["Map"], [t.value for t in at.title]
+    assert not at.info, [i.value for i in at.info]  # no preview: the stored map was found
+    charts = at.get("plotly_chart")
+    assert len(charts) == 1, charts
+    spec_mb = len(charts[0].proto.spec) / 1e6
+    log(f"Map page: {reruns} timed reruns")
+    times = [timed(at.run)[0] for _ in range(reruns)]
+    assert not at.exception and len(at.get("plotly_chart")) == 1
 
-        # The same calls outside Streamlit, to say where a rerun's time goes.
-        docs = load_documents(store, corpus)
-        colour = color_choices(corpus, False)[0]
+    # The same calls outside Streamlit, to say where a rerun's time goes.
+    docs = load_documents(store, corpus)
+    colour = color_choices(corpus, False)[0]
 
-        def lookup() -> object:
-            return find_projection(store, corpus, record, params)
+    def lookup() -> object:
+        return find_projection(store, corpus, record, params)
 
-        def figure() -> object:
-            return map_figure(
-                projection.coords,
-                docs["doc_id"].to_numpy(),
-                docs["text"].tolist(),
-                color=color_values(docs, colour, None),
-                color_name=colour,
-                hover_fields=docs[hover_columns(corpus)],
-                title=f"PCA map — {corpus.name}",
-                caption=projection.caption(),
-                seed=0,
-                axis_names=("PCA 1", "PCA 2", "PCA 3"),
-            ).figure
+    def figure() -> object:
+        return map_figure(
+            projection.coords,
+            docs["doc_id"].to_numpy(),
+            docs["text"].tolist(),
+            color=color_values(docs, colour, None),
+            color_name=colour,
+            hover_fields=docs[hover_columns(corpus)],
+            title=f"PCA map — {corpus.name}",
+            caption=projection.caption(),
+            seed=0,
+            axis_names=("PCA 1", "PCA 2", "PCA 3"),
+        ).figure
 
-        def serialise(fig: go.Figure) -> str:
-            return plotly.io.to_json(fig.to_dict(), validate=False)
+    def serialise(fig: go.Figure) -> str:
+        return plotly.io.to_json(fig.to_dict(), validate=False)
 
-        view = figure()
-        lookup_s = min(timed(lookup)[0] for _ in range(3))
-        figure_s = min(timed(figure)[0] for _ in range(3))
-        json_s = min(timed(lambda: serialise(view))[0] for _ in range(3))
+    view = figure()
+    lookup_s = best_time(lookup)
+    figure_s = best_time(figure)
+    json_s = best_time(lambda: serialise(view))
 
-        def plain() -> str:
-            fig = go.Figure(
-                go.Scattergl(
-                    x=projection.coords[:, 0],
-                    y=projection.coords[:, 1],
-                    mode="markers",
-                    text=docs["text"].tolist(),
-                    customdata=docs["doc_id"].to_numpy(),
-                    marker={"color": labels},
-                )
+    def plain() -> str:
+        fig = go.Figure(
+            go.Scattergl(
+                x=projection.coords[:, 0],
+                y=projection.coords[:, 1],
+                mode="markers",
+                text=docs["text"].tolist(),
+                customdata=docs["doc_id"].to_numpy(),
+                marker={"color": labels},
             )
-            return serialise(fig)
+        )
+        return serialise(fig)
 
-        plain_s = min(timed(plain)[0] for _ in range(3))
-    finally:
-        store.close()
-        for key, value in saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    plain_s = best_time(plain)
 
     ours = statistics.median(times)
-    return Result(
-        benchmark="8 Map page rerun (cached)",
-        size=f"{n:,} points",
-        ours_s=ours,
-        plain_s=plain_s,
-        ratio=plain_s / ours,
-        target="rerun <= 1.5 s",
-        passed=ours <= 1.5,
-        notes=(
+    return compared(
+        "8 Map page rerun (cached)",
+        f"{n:,} points",
+        ours,
+        plain_s,
+        "rerun <= 1.5 s",
+        ours <= 1.5,
+        (
             f"AppTest on app.py -> pages/map.py, stored PCA map, colour by '{colour}' "
             f"({N_BLOBS} classes), hover = text + {len(hover_columns(corpus))} fields; median of "
             f"{reruns} reruns {_fmt_list(times)} after a first map run of {first_s:.2f} s; "
@@ -1144,13 +1183,11 @@ def _alternate(
 ) -> tuple[list[float], list[float]]:
     """Time both sides ``repetitions`` times in alternating order (after one warm-up each)."""
     ours(), plain()
-    ours_times: list[float] = []
-    plain_times: list[float] = []
-    for rep in range(repetitions):
-        pairs = [(ours, ours_times), (plain, plain_times)]
-        for fn, times in pairs if rep % 2 == 0 else pairs[::-1]:
-            times.append(timed(fn)[0])
-    return ours_times, plain_times
+    return alternate_times(lambda _: ours(), lambda _: plain(), repetitions)
+
+
+def _best_of(times: list[float]) -> str:
+    return f"best of {len(times)} {_fmt_list(times)}"
 
 
 def _fmt_list(values: list[float]) -> str:
