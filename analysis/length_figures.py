@@ -140,9 +140,9 @@ def cross_length_figure(report: LengthReport, tau: float) -> go.Figure:
         rows=1,
         cols=2,
         subplot_titles=("mean cos(e_i, e_j), i in row, j in column", "centroid cosine"),
-        horizontal_spacing=0.14,
+        horizontal_spacing=0.24,  # room for the first colour bar and the second's row labels
     )
-    fig.add_trace(_heatmap(np.array(cross["pairwise"]), names, names, 0.43), row=1, col=1)
+    fig.add_trace(_heatmap(np.array(cross["pairwise"]), names, names, 0.39), row=1, col=1)
     fig.add_trace(_heatmap(np.array(cross["centroid"]), names, names), row=1, col=2)
     fig.update_yaxes(autorange="reversed")
     return style_figure(

@@ -155,7 +155,8 @@ def accuracy_figure(result: dict[str, Any], corpus: str) -> go.Figure:
         fig.add_vline(x=converging, line={"color": "#999999", "width": 1, "dash": "dot"})
     _layer_axis(fig, result)
     fig.update_yaxes(title_text="accuracy (held-out folds)", range=[0, 1.02])
-    fig.update_layout(legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0})
+    # Beside the plot: above it the legend ran into the title.
+    fig.update_layout(legend={"x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top"})
     depth = result["concept_depth"]["robust"]
     jump = "none" if depth["jump_layer"] is None else f"layer {depth['jump_layer']}"
     conv = "none" if converging is None else f"layer {converging}"
