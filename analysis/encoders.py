@@ -126,6 +126,24 @@ class Encoder(ABC):
             "transformer model (the default, a local sentence-transformers model, or 'random')."
         )
 
+    @property
+    def tokenizer(self) -> object | None:
+        """The model's own tokenizer, or None for encoders without tokens (LSA)."""
+        return self._hidden.tokenizer if self._hidden is not None else None
+
+    def token_states(self, input_ids: Sequence[Sequence[int]]) -> list[np.ndarray]:
+        """Hidden states of every layer for ready-made token id sequences, [layers + 1, T, dim].
+
+        For analyses that place special tokens themselves (Observatory's one-sequence table
+        encoding); the ids must already include them and fit the model.
+        """
+        if self._hidden is not None:
+            return self._hidden.states_of_ids(input_ids)
+        raise UserError(
+            f"{self.info.name} has no token states; contextual table encodings need a "
+            "transformer model (the default, a local sentence-transformers model, or 'random')."
+        )
+
 
 class _HiddenStates:
     """Runs a Hugging Face encoder with output_hidden_states and pools every layer."""
@@ -167,6 +185,25 @@ class _HiddenStates:
             return np.concatenate(outs, axis=1).astype(np.float32)
 
         return _chunked(texts, run, progress, axis=1)
+
+    def states_of_ids(self, input_ids: Sequence[Sequence[int]]) -> list[np.ndarray]:
+        import torch
+
+        pad = int(getattr(self.tokenizer, "pad_token_id", 0) or 0)
+        out: list[np.ndarray] = []
+        for start in range(0, len(input_ids), _BATCH):
+            batch = [list(ids) for ids in input_ids[start : start + _BATCH]]
+            width = max(len(ids) for ids in batch)
+            ids = torch.full((len(batch), width), pad, dtype=torch.long)
+            mask = torch.zeros((len(batch), width), dtype=torch.long)
+            for row, sequence in enumerate(batch):
+                ids[row, : len(sequence)] = torch.tensor(sequence, dtype=torch.long)
+                mask[row, : len(sequence)] = 1
+            with self.lock, torch.inference_mode():
+                hidden = self.model(input_ids=ids, attention_mask=mask, output_hidden_states=True)
+            stacked = torch.stack(hidden.hidden_states).numpy().astype(np.float32)
+            out.extend(stacked[:, row, : len(seq)] for row, seq in enumerate(batch))
+        return out
 
 
 @lru_cache(maxsize=16)

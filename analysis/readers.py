@@ -40,6 +40,7 @@ class ParsedTable:
     notices: list[str]
     vectors: np.ndarray | None = None
     vector_source: str | None = None
+    raw_headers: list[str] | None = None  # as in the file, before cleaning (tables reject fixes)
 
 
 SUPPORTED_SUFFIXES: tuple[str, ...] = (
@@ -267,6 +268,7 @@ def _read(
     notices: list[str] = []
     try:
         frame = _parse(data, source, suffix, limits, notices)
+        raw_headers = ["" if name is None else str(name) for name in frame.columns]
         frame.columns = _clean_headers(list(frame.columns), notices)
         vectors, vector_source = None, None
         if suffix in _VECTOR_SUFFIXES:
@@ -298,6 +300,7 @@ def _read(
         notices=notices,
         vectors=vectors,
         vector_source=vector_source,
+        raw_headers=raw_headers,
     )
 
 
