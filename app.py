@@ -15,6 +15,7 @@ st.set_page_config(page_title="EmbedLens", page_icon=":material/lens_blur:", lay
 PAGES = [
     st.Page("pages/corpora.py", title="Corpora", icon=":material/library_books:", default=True),
     st.Page("pages/map.py", title="Map", icon=":material/scatter_plot:"),
+    st.Page("pages/tables.py", title="Tables", icon=":material/table_chart:"),
     st.Page("pages/length.py", title="Length", icon=":material/straighten:"),
     st.Page("pages/probes.py", title="Probes", icon=":material/layers:"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),

@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "analysis.cli_length",
     "analysis.cli_probe",
     "analysis.cli_compare",
+    "analysis.cli_tables",
 )
 _COMMANDS: dict[str, Handler] = {}
 

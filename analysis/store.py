@@ -17,7 +17,7 @@ import duckdb
 from analysis.config import resolve_db_path
 from analysis.errors import UserError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def first_row(rows: list[tuple]) -> tuple | None:
@@ -217,11 +217,30 @@ def _migration_4(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _migration_5(con: duckdb.DuckDBPyConnection) -> None:
+    """Relational tables uploaded to the Tables page, kept so their runs can be redone."""
+    con.execute(
+        """
+        CREATE TABLE stored_tables (
+            name VARCHAR PRIMARY KEY,
+            source VARCHAR NOT NULL,
+            sha VARCHAR NOT NULL,             -- content hash of headers and cell texts
+            n_rows INTEGER NOT NULL,
+            n_cols INTEGER NOT NULL,
+            notices VARCHAR NOT NULL,         -- JSON list of what the reader assumed
+            data BLOB NOT NULL,               -- the typed table as Parquet
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+        )
+        """
+    )
+
+
 MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [
     _migration_1,
     _migration_2,
     _migration_3,
     _migration_4,
+    _migration_5,
 ]
 
 

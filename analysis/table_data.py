@@ -13,6 +13,7 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -170,14 +171,6 @@ def read_table_bytes(data: bytes, filename: str, limits: Limits | None = None) -
 
 def read_table_path(path: str | Path, limits: Limits | None = None) -> Table:
     path = Path(path)
-    if not path.exists():
-        demo = {t.name: t for t in demo_tables()}
-        if str(path) in demo:
-            return demo[str(path)]
-        raise UserError(
-            f"No table file '{path}' and no demo table of that name; the demo tables are "
-            f"{', '.join(demo)}."
-        )
     _check_suffix(path.name)
     return table_from_parsed(read_path(path, limits or Limits.from_env()))
 
@@ -190,7 +183,8 @@ def _check_suffix(filename: str) -> None:
         )
 
 
-def demo_tables() -> list[Table]:
+@lru_cache(maxsize=1)
+def demo_tables() -> tuple[Table, ...]:
     """The bundled relational tables with their documented keys, FDs and semantic types."""
     entries = json.loads((DEMO_DIR / "manifest.json").read_text(encoding="utf-8"))
     tables = []
@@ -209,7 +203,7 @@ def demo_tables() -> list[Table]:
                 semantic_types=dict(entry.get("semantic_types", {})),
             )
         )
-    return tables
+    return tuple(tables)
 
 
 def unique_names(tables: Sequence[Table]) -> None:

@@ -1,0 +1,228 @@
+"""Tables page: Observatory-style properties of table embeddings (observatory.md)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import streamlit as st
+
+from analysis.config import Limits
+from analysis.errors import UserError
+from analysis.table_context import (
+    DEFAULT_ENTITY_K,
+    DEFAULT_RATIOS,
+    DEFAULT_SAMPLES,
+    TablesRequest,
+)
+from analysis.table_data import MAX_COLUMNS_DEFAULT, Table, read_table_bytes
+from analysis.table_encoding import DEFAULT_MAX_LENGTH, THOROUGH_MAX_LENGTH
+from analysis.table_estimate import estimate_seconds
+from analysis.table_permutations import DEFAULT_PERMUTATIONS, MAX_PERMUTATIONS
+from analysis.table_properties import CITATION, PROPERTIES
+from analysis.table_runs import find_run, load_run, run_properties, stored_runs
+from analysis.table_store import available_tables, save_table
+from pages._tables_ui import show_run
+from pages._ui import MODEL_CHOICES, current_job, job_status, require_navigation, start_job
+from pages._ui import store as open_store
+
+require_navigation()
+st.title("Tables")
+st.caption(
+    "Do table embeddings respect what the relational model says is irrelevant (row and column "
+    f"order) or meaningful (joins, dependencies)? {CITATION}"
+)
+
+DEFAULT_TABLES = ("countries", "employees")
+RATIO_CHOICES = (0.1, 0.25, 0.5, 0.75, 0.9)
+TABLE_TYPES = ["csv", "tsv", "parquet", "jsonl", "ndjson", "json"]
+
+
+def upload_tables() -> None:
+    """Uploaded tables are validated and stored, then appear among the choices."""
+    files = st.file_uploader(
+        "Add tables (CSV, TSV, Parquet, JSON Lines)",
+        type=TABLE_TYPES,
+        accept_multiple_files=True,
+        key="tab_upload",
+    )
+    if not files or not st.button("Add the uploaded tables", key="tab_add"):
+        return
+    limits = Limits.from_env()
+    for file in files:
+        try:
+            table = read_table_bytes(file.getvalue(), file.name, limits)
+            added = save_table(open_store(), table)
+        except UserError as exc:
+            st.error(exc.message)
+            continue
+        if added:
+            st.success(f"Added '{table.name}' ({table.n_rows:,} rows × {len(table.columns)} cols).")
+        else:
+            st.info(f"'{table.name}' is stored already with the same content.")
+        for notice in table.notices:
+            st.warning(f"{table.name}: {notice}")
+
+
+def pick_tables(known: dict[str, Table]) -> list[Table]:
+    names = st.multiselect(
+        "Tables",
+        list(known),
+        default=[n for n in DEFAULT_TABLES if n in known],
+        key="tab_tables",
+        help="The demo tables ship with documented keys, functional dependencies and joins.",
+    )
+    chosen = []
+    for name in names:
+        table = known[name]
+        with st.expander(f"{name}: {table.n_rows:,} rows × {len(table.columns)} columns"):
+            st.caption(table.source)
+            columns = st.multiselect(
+                "Columns to use",
+                table.columns,
+                default=table.columns[:MAX_COLUMNS_DEFAULT],
+                key=f"tab_cols_{name}",
+                help=f"Up to {MAX_COLUMNS_DEFAULT} columns is comfortable on a 2-core CPU.",
+            )
+            st.dataframe(table.texts.head(8), hide_index=True, key=f"tab_preview_{name}")
+        if len(columns) < 2:
+            st.warning(f"{name}: pick at least two columns; it is left out until then.")
+            continue
+        chosen.append(table.with_columns(columns))
+    return chosen
+
+
+def pick_models() -> tuple[str, ...]:
+    builtin = {label: spec for label, spec in MODEL_CHOICES.items() if spec != "path"}
+    labels = st.multiselect(
+        "Models (compared in one figure)",
+        list(builtin),
+        default=list(builtin)[:1],
+        key="tab_models",
+    )
+    path = st.text_input(
+        "Also a local sentence-transformers folder (optional)",
+        key="tab_model_path",
+        placeholder="/models/my-sentence-transformer",
+    )
+    specs = [builtin[label] for label in labels]
+    if path.strip():
+        specs.append(path.strip())
+    return tuple(specs)
+
+
+def settings(models: tuple[str, ...]) -> TablesRequest:
+    cols = st.columns(4)
+    k = cols[0].number_input(
+        "Permutations K", 1, MAX_PERMUTATIONS, DEFAULT_PERMUTATIONS, key="tab_k"
+    )
+    ratios = cols[1].multiselect(
+        "Sample ratios", RATIO_CHOICES, default=list(DEFAULT_RATIOS), key="tab_ratios"
+    )
+    samples = cols[2].number_input("Samples per ratio", 1, 20, DEFAULT_SAMPLES, key="tab_samples")
+    seed = cols[3].number_input("Seed", 0, 2**31 - 1, 0, key="tab_seed")
+    cols = st.columns(3)
+    thorough = cols[0].checkbox(
+        f"Thorough ({THOROUGH_MAX_LENGTH}-token column text)",
+        key="tab_thorough",
+        help=f"Column text is cut by whole rows to {DEFAULT_MAX_LENGTH} tokens by default.",
+    )
+    contextual = cols[1].checkbox(
+        "Contextual column embeddings too",
+        value=True,
+        key="tab_contextual",
+        help="Observatory's encoding of the whole table in one sequence, [CLS] per column.",
+    )
+    entity_k = cols[2].number_input(
+        "Neighbours K (entities)", 1, 100, DEFAULT_ENTITY_K, key="tab_entity_k"
+    )
+    return TablesRequest(
+        property="row-order",
+        models=models,
+        permutations=int(k),
+        ratios=tuple(sorted(ratios)),
+        samples=int(samples),
+        seed=int(seed),
+        max_length=THOROUGH_MAX_LENGTH if thorough else DEFAULT_MAX_LENGTH,
+        contextual=bool(contextual),
+        entity_k=int(entity_k),
+    )
+
+
+def run_section(tables: list[Table], request: TablesRequest, properties: list[str]) -> None:
+    """Stored results show at once; the rest can be computed as one background job."""
+    store = open_store()
+    missing = []
+    for prop in properties:
+        found = find_run(store, tables, _for(request, prop))
+        if found is None:
+            missing.append(prop)
+    if missing:
+        seconds = estimate_seconds(tables, request, missing)
+        titles = ", ".join(PROPERTIES[p].title for p in missing)
+        st.info(f"Not computed yet: {titles}. Estimated time: {seconds}.")
+        key = repr((request, missing, [t.sha for t in tables]))
+        if st.button("Run", key="tab_run", type="primary"):
+            start_job(
+                "tables",
+                f"Table properties ({len(missing)})",
+                lambda progress: run_properties(open_store(), tables, request, missing, progress),
+                key=key,
+            )
+        job = current_job("tables")
+        if job is not None and (job.active or job.key == key):
+            job_status("tables")
+    for prop in properties:
+        if prop in missing:
+            continue
+        found = find_run(store, tables, _for(request, prop))
+        if found is not None:
+            show_run(found, key=f"tab_{prop}")
+
+
+def _for(request: TablesRequest, prop: str) -> TablesRequest:
+    return replace(request, property=prop)
+
+
+def reopen_section() -> None:
+    runs = stored_runs(open_store())
+    if not runs:
+        return
+    with st.expander(f"Stored runs ({len(runs)})"):
+        chosen = st.selectbox(
+            "Reopen a stored run",
+            runs,
+            format_func=lambda r: r.label(),
+            index=None,
+            key="tab_reopen",
+        )
+        if chosen is not None:
+            show_run(load_run(open_store(), chosen.result_id), key=f"tab_old_{chosen.result_id}")
+
+
+def main() -> None:
+    upload_tables()
+    known = available_tables(open_store())
+    tables = pick_tables(known)
+    models = pick_models()
+    properties = st.multiselect(
+        "Properties",
+        list(PROPERTIES),
+        default=["row-order"],
+        format_func=lambda p: PROPERTIES[p].title,
+        key="tab_properties",
+    )
+    for prop in properties:
+        st.caption(f"**{PROPERTIES[prop].title}** — {PROPERTIES[prop].question}")
+    try:
+        request = settings(models)
+    except UserError as exc:
+        st.error(exc.message)
+        return
+    if not tables or not models or not properties:
+        st.info("Choose at least one table, one model and one property.")
+    else:
+        run_section(tables, request, properties)
+    reopen_section()
+
+
+main()
