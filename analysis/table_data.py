@@ -29,7 +29,7 @@ MAX_COLUMNS_DEFAULT = 12  # observatory.md: up to 12 columns on a 2-core CPU (th
 
 def cell_text(value: object) -> str:
     """One canonical text per value: no 'nan', no '12.0' for an integer-valued float."""
-    if value is None:
+    if value is None or value is pd.NA or value is pd.NaT:  # nullable dtypes' missing values
         return ""
     if isinstance(value, float | np.floating):
         if math.isnan(value):
