@@ -27,18 +27,16 @@ import pandas as pd
 from analysis.table_context import PropertyContext, PropertyOutput, TablesRequest
 from analysis.table_data import Table
 from analysis.table_encoding import CONTEXTUAL, PER_ITEM, TableEncoder
-from analysis.table_order import (
+from analysis.table_readings import models_of, skipped_text, summarise
+from analysis.table_scores import SKIPPED, ScoreGroup, unmeasured
+from analysis.table_serialise import COLUMN
+from analysis.table_variants import (
     column_fit,
     column_mode_groups,
     fit_for,
     item_names,
     measured_group,
-    models_of,
-    skipped_text,
-    summarise,
 )
-from analysis.table_scores import SKIPPED, ScoreGroup, unmeasured
-from analysis.table_serialise import COLUMN
 
 SAMPLE_FIDELITY = "sample-fidelity"
 
