@@ -1145,6 +1145,17 @@ TABLE_META: dict[str, dict[str, Any]] = {
             ("capital", "country"),
         ],
         "joins": ["countries.country = cities.country", "countries.capital = cities.city"],
+        "subject": "country",
+        "semantic_types": {
+            "country": "country",
+            "iso_code": "code",
+            "capital": "city",
+            "continent": "continent",
+            "currency": "currency",
+            "official_language": "language",
+            "population_millions": "quantity",
+            "area_km2": "quantity",
+        },
     },
     "cities": {
         "description": "Real large cities (all capitals of countries.csv plus other big "
@@ -1156,6 +1167,14 @@ TABLE_META: dict[str, dict[str, Any]] = {
         "keys": ["city"],
         "fds": [("city", "country"), ("country", "continent")],
         "joins": ["cities.country = countries.country"],
+        "subject": "city",
+        "semantic_types": {
+            "city": "city",
+            "country": "country",
+            "continent": "continent",
+            "population_thousands": "quantity",
+            "is_capital": "category",
+        },
     },
     "employees": {
         "description": "Synthetic employees of a fictional company with departments "
@@ -1176,6 +1195,19 @@ TABLE_META: dict[str, dict[str, Any]] = {
             ("job_title", "department_name"),
         ],
         "joins": ["employees.office_city = cities.city"],
+        "subject": "employee_id",
+        "semantic_types": {
+            "employee_id": "identifier",
+            "first_name": "person name",
+            "last_name": "person name",
+            "department_id": "identifier",
+            "department_name": "department",
+            "office_city": "city",
+            "office_country": "country",
+            "job_title": "job title",
+            "salary": "money",
+            "hire_date": "date",
+        },
     },
     "customers": {
         "description": "Synthetic customer companies located in real cities.",
@@ -1183,6 +1215,15 @@ TABLE_META: dict[str, dict[str, Any]] = {
         "keys": ["customer_id", "customer_name"],
         "fds": [("city", "country")],
         "joins": ["customers.customer_id = orders.customer_id", "customers.city = cities.city"],
+        "subject": "customer_name",
+        "semantic_types": {
+            "customer_id": "identifier",
+            "customer_name": "organisation",
+            "segment": "category",
+            "city": "city",
+            "country": "country",
+            "signup_date": "date",
+        },
     },
     "products": {
         "description": "Synthetic product catalogue with category, price and supplier.",
@@ -1195,6 +1236,13 @@ TABLE_META: dict[str, dict[str, Any]] = {
             ("supplier", "category"),
         ],
         "joins": ["products.product = orders.product"],
+        "subject": "product",
+        "semantic_types": {
+            "product": "product",
+            "category": "category",
+            "unit_price": "money",
+            "supplier": "organisation",
+        },
     },
     "orders": {
         "description": "Synthetic orders: one product line per order, referencing "
@@ -1210,6 +1258,17 @@ TABLE_META: dict[str, dict[str, Any]] = {
             "orders.customer_id = customers.customer_id",
             "orders.product = products.product",
         ],
+        "subject": "order_id",
+        "semantic_types": {
+            "order_id": "identifier",
+            "customer_id": "identifier",
+            "order_date": "date",
+            "product": "product",
+            "category": "category",
+            "unit_price": "money",
+            "quantity": "quantity",
+            "total": "money",
+        },
     },
 }
 
@@ -1237,6 +1296,8 @@ def build_tables() -> dict[str, list[dict[str, Any]]]:
             assert len({r[key] for r in rows}) == len(rows), (name, key)
         for lhs, rhs in meta["fds"]:
             assert check_fd(rows, lhs, rhs), (name, lhs, rhs)
+        assert list(meta["semantic_types"]) == list(rows[0]), name
+        assert meta["subject"] in rows[0], name
     countries = {r["country"] for r in tables["countries"]}
     cities = {r["city"] for r in tables["cities"]}
     assert {r["country"] for r in tables["cities"]} <= countries
@@ -1337,6 +1398,8 @@ def build_manifest(
                 "key_columns": meta["keys"],
                 "functional_dependencies": [list(fd) for fd in meta["fds"]],
                 "joins": meta["joins"],
+                "subject_column": meta["subject"],
+                "semantic_types": meta["semantic_types"],
                 "license": "CC0-1.0",
             }
         )
