@@ -34,18 +34,18 @@ def facet(group: ScoreGroup) -> str:
     return " · ".join(p for p in parts if p)
 
 
-def provenance(result: Result, detail: str = "") -> str:
-    """How the numbers were made, for the caption under every table figure."""
+def provenance(result: Result, *details: str) -> str:
+    """How the numbers were made, for the caption under every table figure (plain text: the
+    caller escapes it, since table and model names are user data)."""
     params = result["params"]
     models = "; ".join(f"{m['name']} ({m['revision']})" for m in result["models"])
     tables = ", ".join(f"{t['name']} ({t['rows']}×{len(t['columns'])})" for t in result["tables"])
     parts = [
         f"{result['title']}. Models: {models}. Tables: {tables}.",
         f"Seed {params['seed']}, column text ≤ {params['max_length']} tokens (rows cut whole).",
+        *(d for d in details if d),
+        result["citation"],
     ]
-    if detail:
-        parts.append(detail)
-    parts.append(result["citation"])
     return " ".join(parts)
 
 
@@ -90,18 +90,17 @@ def items_frame(result: Result) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _not_measured(groups: list[ScoreGroup]) -> str:
-    seen: dict[str, str] = {}
+def not_measured(groups: list[ScoreGroup]) -> str:
+    """Groups without scores, one clause per (model, status, reason) naming its tables."""
+    tables: dict[tuple[str, str, str], list[str]] = {}
     for g in groups:
         if g.status != OK:
-            seen.setdefault(
-                f"{g.model}: {facet(g)}", f"{g.status} ({g.note})" if g.note else g.status
-            )
-    if not seen:
-        return ""
-    shown = [f"{where} — {why}" for where, why in list(seen.items())[:6]]
-    more = f" and {len(seen) - 6} more" if len(seen) > 6 else ""
-    return "Not drawn: " + "; ".join(shown) + more + "."
+            tables.setdefault((g.model, g.status, g.note), []).append(g.table)
+    clauses = [
+        f"{model} {status} on {', '.join(names)} ({note})"
+        for (model, status, note), names in tables.items()
+    ]
+    return f"Not measured: {'; '.join(clauses)}." if clauses else ""
 
 
 def _k_text(groups: list[ScoreGroup]) -> str:
@@ -142,16 +141,13 @@ def distribution_figure(result: Result, measure: str = "cosine") -> go.Figure:
     title = f"{result['title']}: {label} per table"
     if measure == "mcv" and k_text:
         title += f" ({k_text}; compare MCVs only at equal K)"
-    detail = " ".join(
-        part
-        for part in (
-            "Each point is one table (mean over its items).",
-            k_text + "." if k_text else "",
-            _not_measured(groups),
-        )
-        if part
+    caption = provenance(
+        result,
+        "Each point is one table (mean over its items).",
+        k_text + "." if k_text else "",
+        not_measured(groups),
     )
-    return style_figure(fig, title, provenance(result, detail), height=520)
+    return style_figure(fig, title, escape(caption), height=520)
 
 
 def item_bars_figure(result: Result, table: str | None = None) -> go.Figure:
@@ -178,7 +174,7 @@ def item_bars_figure(result: Result, table: str | None = None) -> go.Figure:
     return style_figure(
         fig,
         f"{result['title']}: per item in {escape(table)}",
-        provenance(result, _k_text(mine) + "." if mine else ""),
+        escape(provenance(result, _k_text(mine) + "." if mine else "")),
         height=520,
     )
 

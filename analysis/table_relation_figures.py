@@ -9,16 +9,16 @@ escaped before plotly sees it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
 
 from analysis.figure_style import PALETTE, escape, style_figure
+from analysis.table_figures import groups_of, not_measured, provenance
 from analysis.table_hetero_context import CONTEXTS
 from analysis.table_joins import OVERLAPS
-from analysis.table_scores import OK, ScoreGroup
+from analysis.table_scores import OK
 
 OVERLAP_LABELS = {
     "containment": "containment |A∩B| / |A| (A: fewer distinct values)",
@@ -27,36 +27,12 @@ OVERLAP_LABELS = {
 }
 
 
-def _groups(result: dict[str, Any]) -> list[ScoreGroup]:
-    return [ScoreGroup.from_json(g) for g in result["groups"]]
-
-
-def _provenance(result: dict[str, Any], *details: str) -> str:
-    """Plain caption text (escaped by the caller): models, tables, then property details."""
-    models = ", ".join(m["name"] for m in result["models"])
-    tables = ", ".join(t["name"] for t in result["tables"])
-    return " ".join([f"Models: {models}.", f"Tables: {tables}.", *details]).strip()
-
-
-def _unmeasured(groups: Sequence[ScoreGroup]) -> str:
-    """Groups without scores, one clause per (model, status, reason) naming its tables."""
-    tables: dict[tuple[str, str, str], list[str]] = {}
-    for g in groups:
-        if g.status != OK:
-            tables.setdefault((g.model, g.status, g.note), []).append(g.table)
-    clauses = [
-        f"{model} {status} on {', '.join(names)} ({note})"
-        for (model, status, note), names in tables.items()
-    ]
-    return f"Not measured: {'; '.join(clauses)}." if clauses else ""
-
-
 def join_figure(result: dict[str, Any], measure: str = "containment") -> go.Figure:
     """Cosine of every column pair against one overlap measure, one colour per model."""
     if measure not in OVERLAPS:
         raise ValueError(f"unknown overlap measure {measure!r}; choose one of {OVERLAPS}")
     extra = result["extra"]
-    groups = _groups(result)
+    groups = groups_of(result)
     fig = go.Figure()
     for colour, group in zip(_colours(len(groups)), groups, strict=True):
         if group.status != OK:
@@ -86,7 +62,7 @@ def join_figure(result: dict[str, Any], measure: str = "containment") -> go.Figu
     fig.update_xaxes(title_text=OVERLAP_LABELS[measure], range=[-0.03, 1.03])
     fig.update_yaxes(title_text="cosine of the two column embeddings")
     left_out = sum(extra["columns_left_out"].values())
-    caption = _provenance(
+    caption = provenance(
         result,
         f"{extra['pairs']} column pairs {extra['scope']}; per-item column text embeddings from "
         "the leading rows that fit; overlaps over the full distinct value sets.",
@@ -94,7 +70,7 @@ def join_figure(result: dict[str, Any], measure: str = "containment") -> go.Figu
         f"{left_out} column(s) beyond the first {extra['max_columns']} per table left out."
         if left_out
         else "",
-        _unmeasured(groups),
+        not_measured(groups),
     )
     return style_figure(
         fig, "Join relationship: embedding cosine vs value overlap", escape(caption)
@@ -104,7 +80,7 @@ def join_figure(result: dict[str, Any], measure: str = "containment") -> go.Figu
 def fd_figure(result: dict[str, Any]) -> go.Figure:
     """Per model, the distribution over FDs of the within-group variance of ||e(x) − e(y)||,
     next to that of the size-matched non-FD groups."""
-    groups = [g for g in _groups(result) if g.status == OK]
+    groups = [g for g in groups_of(result) if g.status == OK]
     sides = (("fd_variance", "FD groups"), ("non_fd_variance", "matched non-FD groups"))
     fig = go.Figure()
     for colour, (key, label) in zip(PALETTE, sides, strict=False):
@@ -126,13 +102,13 @@ def fd_figure(result: dict[str, Any]) -> go.Figure:
     fig.update_yaxes(title_text="variance of ‖e(x) − e(y)‖")
     fds = result["extra"]["fds"]
     discovered = sum(len(listing["discovered"]) for listing in fds.values())
-    caption = _provenance(
+    caption = provenance(
         result,
         f"{discovered} exact single-column FD(s) discovered (keys and constant columns ignored);"
         " cell embeddings in context (last layer). Each FD group of rows sharing (x, y) is"
         " matched with a non-FD group of rows sharing (a, b), of the same size, drawn with"
         f" seed {result['params']['seed']}. Lower FD variance = the dependency is reflected.",
-        _unmeasured(_groups(result)),
+        not_measured(groups_of(result)),
     )
     title = "Functional dependencies: FD vs matched non-FD variance"
     return style_figure(fig, title, escape(caption), height=600)  # room for a long caption
@@ -141,7 +117,7 @@ def fd_figure(result: dict[str, Any]) -> go.Figure:
 def entity_figure(result: dict[str, Any]) -> go.Figure:
     """overlap@K per compared pair (models, or layers of one model), with chance K / (N − 1)."""
     extra = result["extra"]
-    all_groups = _groups(result)
+    all_groups = groups_of(result)
     groups = [g for g in all_groups if g.status == OK]
     labels = [
         escape(f"{g.model}: {g.condition}" if g.extra["compared"] == "layers" else g.model)
@@ -176,14 +152,14 @@ def entity_figure(result: dict[str, Any]) -> go.Figure:
     free = extra["context_free"]
     if free:
         details.append(f"Context-free (each value alone): {', '.join(free)}.")
-    caption = _provenance(result, *details, _unmeasured(all_groups))
+    caption = provenance(result, *details, not_measured(all_groups))
     return style_figure(fig, f"Entity stability: overlap@{k}", escape(caption))
 
 
 def hetero_context_figure(result: dict[str, Any]) -> go.Figure:
     """Mean cosine between a column's embeddings in two contexts, per model and context pair
     (error bars: standard deviation over the columns)."""
-    all_groups = _groups(result)
+    all_groups = groups_of(result)
     groups = [g for g in all_groups if g.status == OK]
     conditions = list(dict.fromkeys(g.condition for g in groups))
     models = list(dict.fromkeys(g.model for g in groups))
@@ -206,14 +182,14 @@ def hetero_context_figure(result: dict[str, Any]) -> go.Figure:
     fig.update_layout(barmode="group", showlegend=True)
     fig.update_yaxes(title_text="cosine between the two contexts", range=[0, 1.05])
     subjects = result["extra"]["subject_columns"]
-    caption = _provenance(
+    caption = provenance(
         result,
         "Contextual column embeddings ([CLS] state of the column in one sequence) of each column"
         " alone, with the subject column, with its neighbours and in the whole table, from the"
         " same leading rows. Subject columns: "
         + ", ".join(f"{t}: {c}" for t, c in subjects.items())
         + ".",
-        _unmeasured(all_groups),
+        not_measured(all_groups),
     )
     return style_figure(
         fig, "Heterogeneous context: same column, different company", escape(caption)
@@ -255,7 +231,7 @@ def hetero_purity_figure(result: dict[str, Any]) -> go.Figure:
         )
     fig.update_layout(barmode="group", showlegend=True)
     fig.update_yaxes(title_text="k-means purity by semantic type", range=[0, 1.05])
-    caption = _provenance(
+    caption = provenance(
         result,
         "k-means on unit-length column embeddings, k = number of semantic types among the"
         f" labelled columns of all tables, seed {result['params']['seed']}; chance = mean purity"
