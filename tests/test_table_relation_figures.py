@@ -36,15 +36,23 @@ def caption(fig) -> str:
     return fig.layout.meta["caption"]
 
 
-def stored(output, encoders, tables, seed: int = 0) -> dict:
-    """The parts of analysis.table_runs.compute's result that the figures read."""
+def result_of(groups, extra, models: list[str], tables: list[str], seed: int) -> dict:
+    """A stored result shaped as analysis.table_runs.compute writes it."""
     return {
-        "groups": [g.to_json() for g in output.groups],
-        "extra": output.extra,
-        "models": [e.describe() for e in encoders],
-        "tables": [{"name": t.name} for t in tables],
-        "params": {"seed": seed},
+        "title": "Test property",
+        "citation": "After Observatory.",
+        "groups": [g.to_json() for g in groups],
+        "extra": extra,
+        "models": [{"name": m, "revision": "r1"} for m in models],
+        "tables": [{"name": t, "rows": 3, "columns": ["a", "b"]} for t in tables],
+        "params": {"seed": seed, "max_length": 128},
     }
+
+
+def stored(output, encoders, tables, seed: int = 0) -> dict:
+    return result_of(
+        output.groups, output.extra, [e.name for e in encoders], [t.name for t in tables], seed
+    )
 
 
 def tables() -> list[Table]:
@@ -64,7 +72,7 @@ def test_join_scatter_escapes_headers_and_puts_spearman_in_the_legend(store):
     assert list(trace.x) == [i["jaccard"] for i in output.groups[0].items]
     assert list(trace.y) == [i["cosine"] for i in output.groups[0].items]
     assert "4 column pairs across tables" in caption(fig)
-    assert caption(fig).startswith(f"Models: {ESCAPED}. Tables: {ESCAPED}, right. ")
+    assert f"Models: {ESCAPED} (r1). Tables: {ESCAPED} (3×2), right (3×2). " in caption(fig)
     with pytest.raises(ValueError, match="unknown overlap measure"):
         join_figure(stored(output, encoders, tables()), measure="cosine")
 
@@ -91,13 +99,13 @@ def test_fd_figure_has_an_fd_and_a_matched_box_per_model_and_lists_unmeasured_gr
             "trivially 0",
         ),
     ]
-    result = {
-        "groups": [g.to_json() for g in groups],
-        "extra": {"fds": {BOLD: {"discovered": [1, 2]}, "t": {"discovered": [1]}}},
-        "models": [{"name": BOLD}, {"name": "m2"}, {"name": "lsa"}],
-        "tables": [{"name": BOLD}, {"name": "t"}],
-        "params": {"seed": 7},
-    }
+    result = result_of(
+        groups,
+        {"fds": {BOLD: {"discovered": [1, 2]}, "t": {"discovered": [1]}}},
+        [BOLD, "m2", "lsa"],
+        [BOLD, "t"],
+        7,
+    )
     fig = fd_figure(result)
     assert BOLD not in drawn(fig)
     fd, base = fig.data
@@ -105,7 +113,7 @@ def test_fd_figure_has_an_fd_and_a_matched_box_per_model_and_lists_unmeasured_gr
     assert list(fd.x) == [ESCAPED, ESCAPED, "m2"] and list(fd.y) == [0.5, 0.3, 0.1]
     assert list(base.y) == [0.2, 0.4, 0.6]
     assert f"{ESCAPED}: {ESCAPED} col0 -&gt; y" in fd.text
-    assert caption(fig).startswith(f"Models: {ESCAPED}, m2, lsa. Tables: {ESCAPED}, t. ")
+    assert f"Models: {ESCAPED} (r1); m2 (r1); lsa (r1). Tables: {ESCAPED} (3×2)" in caption(fig)
     assert "3 exact single-column FD(s)" in caption(fig) and "seed 7" in caption(fig)
     assert f"lsa not meaningful on {ESCAPED} (trivially 0)" in caption(fig)
 
@@ -138,13 +146,13 @@ def hetero_result() -> dict:
                    items=[{"item": "a", "cosine": 0.9}]),
     ]  # fmt: skip
     purity = {"alone": {"purity": 0.75, "chance": 0.5, "k": 2, "n_columns": 4}}
-    return {
-        "groups": [g.to_json() for g in groups],
-        "extra": {"purity": {BOLD: purity}, "subject_columns": {BOLD: BOLD, "t2": "c"}},
-        "models": [{"name": BOLD}],
-        "tables": [{"name": BOLD}, {"name": "t2"}],
-        "params": {"seed": 3},
-    }
+    return result_of(
+        groups,
+        {"purity": {BOLD: purity}, "subject_columns": {BOLD: BOLD, "t2": "c"}},
+        [BOLD],
+        [BOLD, "t2"],
+        3,
+    )
 
 
 def test_hetero_context_bars_average_the_columns_of_all_tables():
