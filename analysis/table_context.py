@@ -22,6 +22,19 @@ MIN_ROWS_FOR_ROW_ORDER = 4
 MAX_JOIN_COLUMNS = 20  # observatory.md: <= 20 x 20 column pairs for joins
 
 
+# Property-specific parameters, by property (the others are shared by all).
+PROPERTY_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "row-order": ("permutations",),
+    "column-order": ("permutations",),
+    "sample-fidelity": ("ratios", "samples"),
+    "entity-stability": ("entity_k",),
+    "join": (),
+    "functional-dependencies": (),
+    "perturbation": (),
+    "heterogeneous-context": (),
+}
+
+
 @dataclass(frozen=True)
 class TablesRequest:
     """Everything a property run depends on besides the table contents and the models."""
@@ -61,18 +74,24 @@ class TablesRequest:
             raise UserError(f"Columns per table must be between 2 and 64; got {self.max_columns}.")
 
     def params(self) -> dict[str, Any]:
-        return {
+        """The parameters this property depends on: a join run is not recomputed (or missed)
+        because the permutation count, which it never reads, differs."""
+        common = {
             "property": self.property,
             "models": list(self.models),
-            "permutations": self.permutations,
-            "ratios": list(self.ratios),
-            "samples": self.samples,
             "seed": self.seed,
             "max_length": self.max_length,
             "contextual": self.contextual,
-            "entity_k": self.entity_k,
             "max_columns": self.max_columns,
         }
+        specific = {
+            "permutations": self.permutations,
+            "ratios": list(self.ratios),
+            "samples": self.samples,
+            "entity_k": self.entity_k,
+        }
+        used = PROPERTY_PARAMETERS.get(self.property, tuple(specific))
+        return common | {name: specific[name] for name in used}
 
 
 @dataclass

@@ -18,14 +18,14 @@ from analysis.table_data import Table
 from analysis.table_permutations import DEFAULT_PERMUTATIONS
 
 SECONDS_PER_COLUMN = {
-    "row-order": 0.3,
-    "column-order": 0.3,
-    "join": 0.05,
-    "functional-dependencies": 0.3,
-    "sample-fidelity": 0.3,
-    "entity-stability": 0.3,
-    "perturbation": 0.3,
-    "heterogeneous-context": 0.3,
+    "row-order": 0.25,
+    "column-order": 0.6,
+    "join": 0.03,
+    "functional-dependencies": 0.25,
+    "sample-fidelity": 0.45,
+    "entity-stability": 0.15,
+    "perturbation": 0.45,
+    "heterogeneous-context": 0.2,
 }
 SCALES_WITH_K = ("row-order", "column-order")
 MODEL_LOAD_SECONDS = 6.0

@@ -24,8 +24,8 @@ def show_run(found: StoredResult, key: str) -> None:
     params = result["params"]
     st.caption(
         f"{'Stored result' if found.reused else 'Computed'} {found.created_at[:19]} in "
-        f"{found.seconds:.1f} s · models: {models} · seed {params['seed']} · K = "
-        f"{params['permutations']} permutations · column text ≤ {params['max_length']} tokens, "
+        f"{found.seconds:.1f} s · models: {models} · seed {params['seed']}{_specific(params)} · "
+        f"column text ≤ {params['max_length']} tokens, "
         f"cut by whole rows · {result['citation']}"
     )
     groups = groups_of(result)
@@ -58,3 +58,16 @@ def show_run(found: StoredResult, key: str) -> None:
 
 def _notes(groups: list[ScoreGroup], status: str, describe: Callable[[ScoreGroup], str]) -> str:
     return "; ".join(sorted({describe(g) for g in groups if g.status == status}))
+
+
+def _specific(params: dict) -> str:
+    """The property's own settings, as they were for this run."""
+    parts = []
+    if "permutations" in params:
+        parts.append(f"K = {params['permutations']} permutations")
+    if "ratios" in params:
+        ratios = " / ".join(f"{r:g}" for r in params["ratios"])
+        parts.append(f"ratios {ratios} × {params['samples']} samples")
+    if "entity_k" in params:
+        parts.append(f"K = {params['entity_k']} neighbours")
+    return "".join(f" · {p}" for p in parts)

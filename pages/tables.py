@@ -110,33 +110,45 @@ def pick_models() -> tuple[str, ...]:
     return tuple(specs)
 
 
-def settings(models: tuple[str, ...]) -> TablesRequest:
+def settings(models: tuple[str, ...], properties: list[str]) -> TablesRequest:
+    """The settings the chosen properties use (the others keep their defaults)."""
     cols = st.columns(4)
-    k = cols[0].number_input(
-        "Permutations K", 1, MAX_PERMUTATIONS, DEFAULT_PERMUTATIONS, key="tab_k"
+    k, ratios, samples, entity_k = (
+        DEFAULT_PERMUTATIONS,
+        list(DEFAULT_RATIOS),
+        DEFAULT_SAMPLES,
+        DEFAULT_ENTITY_K,
     )
-    ratios = cols[1].multiselect(
-        "Sample ratios", RATIO_CHOICES, default=list(DEFAULT_RATIOS), key="tab_ratios"
-    )
-    samples = cols[2].number_input("Samples per ratio", 1, 20, DEFAULT_SAMPLES, key="tab_samples")
-    seed = cols[3].number_input("Seed", 0, 2**31 - 1, 0, key="tab_seed")
+    if {"row-order", "column-order"} & set(properties):
+        k = cols[0].number_input(
+            "Permutations K", 1, MAX_PERMUTATIONS, DEFAULT_PERMUTATIONS, key="tab_k"
+        )
+    if "sample-fidelity" in properties:
+        ratios = cols[1].multiselect(
+            "Sample ratios", RATIO_CHOICES, default=list(DEFAULT_RATIOS), key="tab_ratios"
+        )
+        samples = cols[2].number_input(
+            "Samples per ratio", 1, 20, DEFAULT_SAMPLES, key="tab_samples"
+        )
+    if "entity-stability" in properties:
+        entity_k = cols[3].number_input(
+            "Neighbours K (entities)", 1, 100, DEFAULT_ENTITY_K, key="tab_entity_k"
+        )
     cols = st.columns(3)
-    thorough = cols[0].checkbox(
+    seed = cols[0].number_input("Seed", 0, 2**31 - 1, 0, key="tab_seed")
+    thorough = cols[1].checkbox(
         f"Thorough ({THOROUGH_MAX_LENGTH}-token column text)",
         key="tab_thorough",
         help=f"Column text is cut by whole rows to {DEFAULT_MAX_LENGTH} tokens by default.",
     )
-    contextual = cols[1].checkbox(
+    contextual = cols[2].checkbox(
         "Contextual column embeddings too",
         value=True,
         key="tab_contextual",
         help="Observatory's encoding of the whole table in one sequence, [CLS] per column.",
     )
-    entity_k = cols[2].number_input(
-        "Neighbours K (entities)", 1, 100, DEFAULT_ENTITY_K, key="tab_entity_k"
-    )
     return TablesRequest(
-        property="row-order",
+        property=properties[0] if properties else "row-order",
         models=models,
         permutations=int(k),
         ratios=tuple(sorted(ratios)),
@@ -214,7 +226,7 @@ def main() -> None:
     for prop in properties:
         st.caption(f"**{PROPERTIES[prop].title}** — {PROPERTIES[prop].question}")
     try:
-        request = settings(models)
+        request = settings(models, properties)
     except UserError as exc:
         st.error(exc.message)
         return

@@ -294,6 +294,16 @@ def test_default_request_is_valid():
     assert request.params()["ratios"] == [0.25, 0.5, 0.75]
 
 
+def test_a_run_is_keyed_only_by_the_parameters_its_property_reads():
+    join = TablesRequest(property="join", permutations=7).params()
+    assert "permutations" not in join and "ratios" not in join
+    assert join == TablesRequest(property="join", permutations=5).params()
+    order = TablesRequest(property="row-order", permutations=7).params()
+    assert order["permutations"] == 7 and "ratios" not in order
+    sampling = TablesRequest(property="sample-fidelity", samples=4).params()
+    assert sampling["samples"] == 4 and "permutations" not in sampling
+
+
 @pytest.mark.parametrize(
     ("kwargs", "words"),
     [
