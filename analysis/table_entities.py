@@ -29,6 +29,7 @@ from analysis.table_serialise import CELL
 
 PROPERTY = "entity-stability"
 ENTITY_DISTINCT = 0.8  # share of distinct values that makes a column key-like (as Table.subject)
+ENTITY_MIN_DISTINCT = 20  # or this many distinct names (first names, cities): many entities
 MODELS = "models"
 LAYERS = "layers"
 
@@ -38,13 +39,14 @@ def _reads_as_name(text: str) -> bool:
 
 
 def entity_columns(texts: pd.DataFrame) -> list[str]:
-    """Columns whose values read as names and are mostly unique."""
+    """Columns whose values read as names and are mostly unique or many (not a category)."""
     chosen = []
     for column in texts.columns:
         values = texts[column][texts[column] != ""]
         if values.empty or values.map(_reads_as_name).mean() <= 0.5:
             continue
-        if values.nunique() >= ENTITY_DISTINCT * len(values):
+        distinct = values.nunique()
+        if distinct >= ENTITY_DISTINCT * len(values) or distinct >= ENTITY_MIN_DISTINCT:
             chosen.append(str(column))
     return chosen
 

@@ -76,6 +76,7 @@ from analysis.projection import (  # noqa: E402
 from analysis.readers import ParsedTable, read_path  # noqa: E402
 from analysis.search import top_k_cosine  # noqa: E402
 from analysis.store import Store, cache_table  # noqa: E402
+from bench.tables_bench import bench_tables  # noqa: E402
 
 DEMO_CSV = ROOT / "data" / "demo" / "stdlib_docs.csv"
 DEMO_SMALL_CSV = ROOT / "data" / "demo" / "stdlib_docs_small.csv"
@@ -131,7 +132,7 @@ QUICK = Sizes(
     map_points=15_000,
     map_reruns=3,
 )
-GROUPS = ("core", "map", "all")
+GROUPS = ("core", "map", "tables", "all")
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -1294,6 +1295,16 @@ def run(quick: bool, group: str = "all") -> Iterator[Result]:
                 yield result
         if group in ("map", "all"):
             yield from run_map(workdir, sizes, row4)
+        if group in ("tables", "all"):
+            log("10 table properties on employees (one default run each, cold cache)")
+            yield from bench_tables(workdir, _table_row)
+
+
+def _table_row(
+    benchmark: str, size: str, ours: float, plain: float, target: str, passed: bool, notes: str
+) -> Result:
+    """ratio = model time / total: the share of a table run spent in the model calls."""
+    return Result(benchmark, size, ours, plain, plain / ours, target, passed, notes)
 
 
 def run_core(workdir: Path, sizes: Sizes) -> Iterator[Result]:
@@ -1345,7 +1356,7 @@ def main(argv: list[str] | None = None) -> int:
         choices=GROUPS,
         default="all",
         help="core = rows 1-5 (embedding, cache, DuckDB, search, CLI); map = rows 6-9 (UMAP, "
-        "kNN reuse, Map page rerun, search); default all",
+        "kNN reuse, Map page rerun, search); tables = row 10 (table properties); default all",
     )
     args = parser.parse_args(argv)
 

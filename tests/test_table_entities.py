@@ -72,9 +72,17 @@ def test_entity_columns_are_name_like_and_mostly_unique():
 
 def test_demo_entity_columns():
     columns = {t.name: entity_columns(t.texts) for t in demo_tables()}
-    assert columns["countries"] == ["country", "iso_code", "capital", "currency"]
-    assert columns["cities"] == ["city"]
-    assert columns["employees"] == []
+    assert columns["countries"] == [
+        "country",
+        "iso_code",
+        "capital",
+        "currency",
+        "official_language",
+    ]
+    assert columns["cities"] == ["city", "country"]
+    # names are entities even when repeated; ids (digits), categories and dates are not
+    assert columns["employees"] == ["first_name", "last_name", "job_title"]
+    assert "segment" not in columns["customers"]
 
 
 # --- comparisons with doubles -----------------------------------------------------------------
