@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from analysis.figure_style import PALETTE, escape, style_figure
+from analysis.figure_style import CAPTION_WIDTH, PALETTE, escape, style_figure
 from analysis.table_scores import OK, ScoreGroup
 
 Result = dict[str, Any]
@@ -97,7 +97,7 @@ def not_measured(groups: list[ScoreGroup]) -> str:
         if g.status != OK:
             tables.setdefault((g.model, g.status, g.note), []).append(g.table)
     clauses = [
-        f"{model} {status} on {', '.join(names)} ({note})"
+        f"{model} {status} on {', '.join(dict.fromkeys(names))} ({note})"
         for (model, status, note), names in tables.items()
     ]
     return f"Not measured: {'; '.join(clauses)}." if clauses else ""
@@ -109,34 +109,42 @@ def _k_text(groups: list[ScoreGroup]) -> str:
 
 
 def distribution_figure(result: Result, measure: str = "cosine") -> go.Figure:
-    """Per-table scores (mean over items) as a box per model and facet, every table a point."""
+    """Per-table scores (mean over items) as a horizontal box per model and facet, every table
+    a point; horizontal so that many facets (perturbation has 26) stay readable."""
     groups = groups_of(result)
     measured = [g for g in groups if g.status == OK and getattr(g, measure) is not None]
+    facets = list(dict.fromkeys(facet(g) for g in measured))
     fig = go.Figure()
     models = list(dict.fromkeys(g.model for g in groups))
+    drawn = 0
     for index, model in enumerate(models):
         mine = [g for g in measured if g.model == model]
         if not mine:
             continue
+        drawn += 1
         fig.add_trace(
             go.Box(
-                x=[facet(g) for g in mine],
-                y=[getattr(g, measure) for g in mine],
+                y=[facet(g) for g in mine],
+                x=[getattr(g, measure) for g in mine],
                 name=escape(model),
+                orientation="h",
                 marker_color=PALETTE[index % len(PALETTE)],
                 boxpoints="all",
                 jitter=0.3,
                 pointpos=0,
                 text=[escape(g.table) for g in mine],
-                hovertemplate="%{text}<br>%{x}<br>"
-                + measure
-                + " %{y:.4f}<extra>%{fullData.name}</extra>",
+                hovertemplate=f"%{{text}}<br>%{{y}}<br>{measure} %{{x:.4f}}<extra></extra>",
             )
         )
     label = "mean cosine to the original" if measure == "cosine" else "MCV (Albert–Zhang)"
     fig.update_layout(boxmode="group", legend_title_text="model")
-    fig.update_yaxes(title_text=label)
-    fig.update_xaxes(title_text="granularity · mode · condition")
+    fig.update_xaxes(title_text=label)
+    fig.update_yaxes(
+        title_text="granularity · mode · condition",
+        categoryorder="array",
+        categoryarray=facets[::-1],  # first facet on top
+        automargin=True,
+    )
     k_text = _k_text(groups)
     title = f"{result['title']}: {label} per table"
     if measure == "mcv" and k_text:
@@ -147,7 +155,9 @@ def distribution_figure(result: Result, measure: str = "cosine") -> go.Figure:
         k_text + "." if k_text else "",
         not_measured(groups),
     )
-    return style_figure(fig, title, escape(caption), height=520)
+    plot = max(260, 50 + 26 * len(facets) * max(drawn, 1))
+    caption_lines = len(caption) // CAPTION_WIDTH + 2
+    return style_figure(fig, title, escape(caption), height=plot + 114 + 14 * caption_lines)
 
 
 def item_bars_figure(result: Result, table: str | None = None) -> go.Figure:
