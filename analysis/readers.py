@@ -724,7 +724,7 @@ def _clean_headers(raw: Sequence[object], notices: list[str]) -> list[str]:
     names: list[str] = []
     for position, value in enumerate(raw, start=1):
         original = "" if value is None else str(value)
-        name = _safe_header(original)
+        name = safe_header(original)
         if len(name) > _MAX_HEADER_CHARS:
             shortened.append((original, name[:_MAX_HEADER_CHARS].rstrip()))
             name = shortened[-1][1]
@@ -753,7 +753,7 @@ def _clean_headers(raw: Sequence[object], notices: list[str]) -> list[str]:
     return names
 
 
-def _safe_header(original: str) -> str:
+def safe_header(original: str) -> str:
     kept = "".join(ch for ch in original if unicodedata.category(ch) not in ("Cc", "Cf")).strip()
     replaced = "".join(ch if ch.isalnum() or ch in _HEADER_PUNCTUATION else "_" for ch in kept)
     if replaced != kept:
@@ -820,7 +820,7 @@ def _take_vectors(
 def _find_column(frame: pd.DataFrame, wanted: str, source: str) -> str:
     """Match the cleaned header, exactly or ignoring case, as the user may type either."""
     names = [str(name) for name in frame.columns]
-    for candidate in (wanted, _safe_header(wanted)):
+    for candidate in (wanted, safe_header(wanted)):
         for name in names:
             if name == candidate or name.casefold() == candidate.casefold():
                 return name

@@ -21,7 +21,7 @@ import pandas as pd
 
 from analysis.config import DEMO_DIR, Limits
 from analysis.errors import UserError
-from analysis.readers import ParsedTable, read_bytes, read_path
+from analysis.readers import ParsedTable, read_bytes, read_path, safe_header
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".jsonl", ".ndjson", ".json")
 MAX_COLUMNS_DEFAULT = 12  # observatory.md: up to 12 columns on a 2-core CPU (the user may pick)
@@ -124,15 +124,19 @@ def validate_frame(frame: pd.DataFrame, name: str, raw_headers: Sequence[str] | 
             f"Table '{name}' has an empty header in column(s) {shown}; table embeddings read "
             "the headers, so give every column a name and upload it again."
         )
-    seen: dict[str, int] = {}
+    seen: dict[str, tuple[int, str]] = {}
     for position, header in enumerate(headers, start=1):
-        key = str(header).strip().casefold()
+        text = str(header).strip()
+        key = safe_header(text).casefold()  # 'a?b' and 'a_b' would become the same column
         if key in seen:
+            first, earlier = seen[key]
+            same = earlier.casefold() == text.casefold()
+            what = f"the header '{text}' twice" if same else f"headers '{earlier}' and '{text}'"
             raise UserError(
-                f"Table '{name}' has the header '{str(header).strip()}' twice (columns "
-                f"{seen[key]} and {position}); rename one of them and upload it again."
+                f"Table '{name}' has {what} (columns {first} and {position}), which would be one "
+                "column name; rename one of them and upload it again."
             )
-        seen[key] = position
+        seen[key] = (position, text)
     if frame.shape[0] == 0:
         raise UserError(f"Table '{name}' has no rows; add data rows below the header.")
     if frame.shape[1] < 2:

@@ -73,6 +73,12 @@ def test_duplicate_header_differing_only_in_case_is_refused():
     assert "columns 1 and 3" in message
 
 
+def test_headers_that_clean_to_one_name_are_refused_naming_both():
+    message = refusal(b"a?b,x,a_b\n1,2,3\n4,5,6\n")
+    assert "headers 'a?b' and 'a_b'" in message
+    assert "columns 1 and 3" in message
+
+
 def test_empty_header_is_refused_naming_the_column():
     message = refusal(b"a,,c\n1,2,3\n4,5,6\n")
     assert "empty header" in message
