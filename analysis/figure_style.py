@@ -48,6 +48,8 @@ def style_figure(fig: go.Figure, title: str, caption: str, height: int = 480) ->
         margin={"l": 60, "r": 20, "t": top, "b": bottom},
         meta={"caption": caption},
     )
+    # simple_white fades every shape to opacity 0.3: reference lines (chance, limits) must show.
+    fig.update_shapes(selector=lambda shape: shape.opacity is None, opacity=1)
     fig.add_annotation(
         text=wrapped,
         xref="paper",

@@ -139,7 +139,7 @@ def entity_figure(result: dict[str, Any]) -> go.Figure:
     if groups:
         chance = f"chance K/(N−1) = {extra['chance']:.3f}"
         line = {"dash": "dash", "color": PALETTE[5], "width": 2}
-        fig.add_hline(y=extra["chance"], line=line, opacity=1)  # the template fades shapes
+        fig.add_hline(y=extra["chance"], line=line)
         fig.add_trace(  # the line's legend entry: shapes have none
             go.Scatter(x=[None], y=[None], mode="lines", name=chance, line=line)
         )

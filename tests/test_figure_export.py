@@ -201,3 +201,16 @@ def test_ten_pngs_after_the_first(capsys) -> None:
     assert all(png_size(image) == (1800, 960) for image in images)
     with capsys.disabled():
         print(f"\nPNG export: first {first:.2f} s (browser start), then 10 figures {ten:.2f} s")
+
+
+def test_house_style_keeps_reference_lines_opaque() -> None:
+    """simple_white would draw every shape at opacity 0.3: chance lines must stay visible."""
+    import plotly.graph_objects as go
+
+    from analysis.figure_style import style_figure
+
+    fig = go.Figure()
+    fig.add_hline(y=0.5, line={"width": 1})
+    fig.add_vline(x=1, opacity=0.5)
+    style_figure(fig, "title", "caption")
+    assert [shape.opacity for shape in fig.layout.shapes] == [1, 0.5]
