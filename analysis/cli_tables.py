@@ -113,7 +113,10 @@ def _tables(args: argparse.Namespace) -> dict[str, Any]:
         entity_k=args.entity_k,
         max_columns=args.max_columns,
     )
-    tables, notices = restrict_columns(resolve_tables(store, args.tables), args.max_columns)
+    resolved = resolve_tables(store, args.tables)
+    read_notices = [f"{t.name}: {notice}" for t in resolved for notice in t.notices]
+    tables, notices = restrict_columns(resolved, args.max_columns)
+    notices = read_notices + notices
     start = time.perf_counter()
     stored = run_properties(
         store,

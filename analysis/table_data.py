@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -21,7 +22,7 @@ import pandas as pd
 
 from analysis.config import DEMO_DIR, Limits
 from analysis.errors import UserError
-from analysis.readers import ParsedTable, read_bytes, read_path, safe_header
+from analysis.readers import ParsedTable, read_bytes, read_path
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".jsonl", ".ndjson", ".json")
 MAX_COLUMNS_DEFAULT = 12  # observatory.md: up to 12 columns on a 2-core CPU (the user may pick)
@@ -124,19 +125,16 @@ def validate_frame(frame: pd.DataFrame, name: str, raw_headers: Sequence[str] | 
             f"Table '{name}' has an empty header in column(s) {shown}; table embeddings read "
             "the headers, so give every column a name and upload it again."
         )
-    seen: dict[str, tuple[int, str]] = {}
+    seen: dict[str, int] = {}
     for position, header in enumerate(headers, start=1):
         text = str(header).strip()
-        key = safe_header(text).casefold()  # 'a?b' and 'a_b' would become the same column
+        key = text.casefold()
         if key in seen:
-            first, earlier = seen[key]
-            same = earlier.casefold() == text.casefold()
-            what = f"the header '{text}' twice" if same else f"headers '{earlier}' and '{text}'"
             raise UserError(
-                f"Table '{name}' has {what} (columns {first} and {position}), which would be one "
-                "column name; rename one of them and upload it again."
+                f"Table '{name}' has the header '{text}' twice (columns {seen[key]} and "
+                f"{position}); rename one of them and upload it again."
             )
-        seen[key] = (position, text)
+        seen[key] = position
     if frame.shape[0] == 0:
         raise UserError(f"Table '{name}' has no rows; add data rows below the header.")
     if frame.shape[1] < 2:
@@ -151,21 +149,33 @@ def validate_frame(frame: pd.DataFrame, name: str, raw_headers: Sequence[str] | 
         )
 
 
+def table_headers(raw_headers: Sequence[str]) -> list[str]:
+    """Headers as written, with only control characters and repeated spaces removed.
+
+    The reader makes headers safe SQL-style identifiers for corpora; a table encoder reads the
+    header text itself, so the Tables page embeds what the user wrote (figures escape it).
+    """
+    cleaned = []
+    for header in raw_headers:
+        kept = "".join(ch for ch in str(header) if unicodedata.category(ch) not in ("Cc", "Cf"))
+        cleaned.append(" ".join(kept.split()))
+    return cleaned
+
+
 def table_from_parsed(parsed: ParsedTable, name: str | None = None) -> Table:
-    """A validated Table from an uploaded or read file."""
+    """A validated Table from an uploaded or read file, under the headers as written."""
     table_name = name or Path(parsed.source).stem
     if parsed.vectors is not None:
         raise UserError(
             f"{parsed.source} carries a vector column; the Tables page embeds cell values "
             "itself, so upload the table without vectors."
         )
-    validate_frame(parsed.frame, table_name, parsed.raw_headers)
-    return Table(
-        name=table_name,
-        frame=parsed.frame,
-        source=parsed.source,
-        notices=tuple(parsed.notices),
-    )
+    headers = table_headers(parsed.raw_headers or [str(c) for c in parsed.frame.columns])
+    validate_frame(parsed.frame, table_name, headers)
+    frame = parsed.frame.copy()
+    frame.columns = headers
+    notices = [n for n in parsed.notices if "header" not in n]  # headers are kept as written
+    return Table(name=table_name, frame=frame, source=parsed.source, notices=tuple(notices))
 
 
 def read_table_bytes(data: bytes, filename: str, limits: Limits | None = None) -> Table:

@@ -19,12 +19,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.errors import UserError
 from analysis.table_context import PropertyContext, PropertyOutput
 from analysis.table_data import Table
 from analysis.table_encoding import CONTEXTUAL, TableEncoder
 from analysis.table_fds import CONTEXT_FREE, cell_mode
 from analysis.table_joins import scope_name
-from analysis.table_scores import SKIPPED, ScoreGroup, unmeasured
+from analysis.table_scores import NOT_MEANINGFUL, SKIPPED, ScoreGroup, unmeasured
 from analysis.table_serialise import CELL
 
 PROPERTY = "entity-stability"
@@ -136,21 +137,35 @@ def run_entity_stability(ctx: PropertyContext) -> PropertyOutput:
     sums: dict[str, dict] = {e.name: {} for e in ctx.encoders}
     if any(columns.values()):
         for encoder, table in ctx.units():
-            _entity_vectors(encoder, table, plan.layers, columns[table.name], sums[encoder.name])
+            try:
+                _entity_vectors(
+                    encoder, table, plan.layers, columns[table.name], sums[encoder.name]
+                )
+            except UserError as exc:  # a row too long for one contextual sequence
+                extra.setdefault("skipped_tables", {})[f"{encoder.name}: {table.name}"] = str(exc)
     entities = [v for v in sums[ctx.encoders[0].name] if all(v in s for s in sums.values())]
     n = len(entities)
+    status, reason = SKIPPED, ""
     if n < 2:
         reason = (
             "fewer than two entities"
             if any(columns.values())
-            else "no column reads as names with mostly unique values (at least "
-            f"{ENTITY_DISTINCT:.0%} distinct); add a table with a name column"
+            else "no column reads as names that are mostly unique (at least "
+            f"{ENTITY_DISTINCT:.0%} distinct) or many ({ENTITY_MIN_DISTINCT}+ distinct); add a "
+            "table with a name column"
         )
+    elif n - 1 <= ctx.request.entity_k:
+        status = NOT_MEANINGFUL
+        reason = (
+            f"only {n} entities: the {ctx.request.entity_k} nearest neighbours would be all of "
+            "the others in any model, so the overlap is 1 by construction"
+        )
+    if reason:
         skipped = []
         for pair in plan.pairs:
             model, a, b, mode = _names(plan, pair)
             skipped.append(
-                unmeasured(PROPERTY, model, scope, CELL, mode, SKIPPED, reason, f"{a} vs {b}")
+                unmeasured(PROPERTY, model, scope, CELL, mode, status, reason, f"{a} vs {b}")
             )
         return PropertyOutput(groups=skipped, extra={**extra, "entities": n})
     vectors = {

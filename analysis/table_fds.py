@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.errors import UserError
 from analysis.table_context import PropertyContext, PropertyOutput
 from analysis.table_data import Table
 from analysis.table_encoding import CONTEXTUAL, TableEncoder
@@ -37,19 +38,30 @@ def cell_mode(encoder: TableEncoder) -> str:
 
 
 def key_columns(texts: pd.DataFrame) -> set[str]:
-    """Columns unique per row: they determine every column, which says nothing."""
-    return {str(c) for c in texts.columns if texts[c].nunique() == len(texts)}
+    """Columns whose present (non-empty) values are unique: they determine every column, which
+    says nothing."""
+    keys = set()
+    for column in texts.columns:
+        present = texts[column][texts[column] != ""]
+        if len(present) >= 2 and present.is_unique:
+            keys.add(str(column))
+    return keys
 
 
 def discover_fds(texts: pd.DataFrame) -> list[tuple[str, str]]:
-    """Exact single-column FDs X -> Y, X not a key and Y not constant, in column order."""
+    """Exact single-column FDs X -> Y, X not a key and Y not constant, in column order.
+
+    Empty cells are missing values, not a value: rows where X or Y is empty say nothing about
+    X -> Y (grouping them together would invent dependencies between gaps).
+    """
     keys = key_columns(texts)
-    constant = {str(c) for c in texts.columns if texts[c].nunique() <= 1}
+    present = texts.replace("", np.nan)
+    constant = {str(c) for c in texts.columns if present[c].nunique() <= 1}
     found = []
     for x in texts.columns:
         if str(x) in keys:
             continue
-        holds = texts.groupby(x, sort=False).nunique().max() <= 1
+        holds = present.groupby(x, sort=False).nunique().max() <= 1
         found.extend(
             (str(x), str(y))
             for y in texts.columns
@@ -205,7 +217,10 @@ def _measure(encoder: TableEncoder, table: Table, plan: _Plan) -> ScoreGroup:
         return unmeasurable(
             SKIPPED, "no non-FD column pair repeats a value pair, so there is no baseline"
         )
-    cells = encoder.cell_vectors(table.texts)[0]
+    try:
+        cells = encoder.cell_vectors(table.texts)[0]
+    except UserError as exc:  # a row too long for one contextual sequence
+        return unmeasurable(SKIPPED, str(exc))
     items = [_item(table, fd, cells, plan.matches[fd]) for fd in plan.fds]
     measured = [i for i in items if i["fd_variance"] is not None]
     return ScoreGroup(

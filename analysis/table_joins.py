@@ -90,6 +90,9 @@ def documented_joins(tables: Sequence[Table]) -> set[frozenset[tuple[str, str]]]
     return joins
 
 
+MIN_PAIRS_FOR_P = 10
+
+
 def spearman(x: Sequence[float], y: Sequence[float]) -> dict[str, Any]:
     """Spearman's rho with its p-value and n, or None with the reason it is undefined."""
     n = len(x)
@@ -101,6 +104,9 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> dict[str, Any]:
     if reason is not None:
         return {"rho": None, "p_value": None, "n": n, "note": reason}
     result = spearmanr(x, y)
+    if n < MIN_PAIRS_FOR_P:
+        note = f"no p-value below {MIN_PAIRS_FOR_P} pairs (the asymptotic one would mislead)"
+        return {"rho": float(result.statistic), "p_value": None, "n": n, "note": note}
     return {"rho": float(result.statistic), "p_value": float(result.pvalue), "n": n, "note": ""}
 
 
@@ -216,10 +222,14 @@ def reading_join(groups: Sequence[ScoreGroup], extra: dict[str, Any]) -> str:
     return "; ".join(parts) + "."
 
 
+def _p_text(stat: dict[str, Any]) -> str:
+    return f"p = {stat['p_value']:.2g}, " if stat["p_value"] is not None else "too few for p, "
+
+
 def _rhos(spearman: dict[str, dict[str, Any]]) -> str:
     """The defined correlations with p and n, then the undefined ones once with their reason."""
     defined = [
-        f"{name.replace('_', ' ')} {stat['rho']:.2f} (p = {stat['p_value']:.2g}, n = {stat['n']})"
+        f"{name.replace('_', ' ')} {stat['rho']:.2f} ({_p_text(stat)}n = {stat['n']})"
         for name, stat in spearman.items()
         if stat["rho"] is not None
     ]

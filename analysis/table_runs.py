@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from analysis.encoders import ProgressFn
+from analysis.encoders import ProgressFn, expected_key
 from analysis.errors import UserError
 from analysis.results import StoredResult, cached_result, find_result
 from analysis.store import Store, first_row
@@ -41,10 +41,27 @@ def restrict_columns(tables: Sequence[Table], max_columns: int) -> tuple[list[Ta
 
 
 def run_params(tables: Sequence[Table], request: TablesRequest) -> dict[str, Any]:
-    """Everything the result depends on: the request plus each table's content and columns."""
+    """Everything the result depends on: the request, each model's weights (a local folder's
+    hash; LSA is fitted on the tables themselves) and each table's content and annotations (an
+    upload of a demo table's file has no declared FDs or semantic types, so its result differs)."""
     return {
         **request.params(),
-        "tables": [[t.name, t.sha, t.columns] for t in tables],
+        "model_keys": [expected_key(m) for m in request.models],
+        "tables": [
+            [
+                t.name,
+                t.sha,
+                t.columns,
+                {
+                    "source": t.source,
+                    "keys": list(t.key_columns),
+                    "fds": [list(fd) for fd in t.declared_fds],
+                    "subject": t.subject_column,
+                    "types": t.semantic_types,
+                },
+            ]
+            for t in tables
+        ],
     }
 
 

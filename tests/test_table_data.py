@@ -73,10 +73,16 @@ def test_duplicate_header_differing_only_in_case_is_refused():
     assert "columns 1 and 3" in message
 
 
-def test_headers_that_clean_to_one_name_are_refused_naming_both():
-    message = refusal(b"a?b,x,a_b\n1,2,3\n4,5,6\n")
-    assert "headers 'a?b' and 'a_b'" in message
-    assert "columns 1 and 3" in message
+def test_headers_are_kept_as_written_not_as_the_corpus_reader_cleans_them():
+    body = "a?b,<b>x</b>,a_b,  spaced   out ,🙂\n1,2,3,4,5\n6,7,8,9,10\n".encode()
+    table = read_table_bytes(body, "people.csv")
+    assert table.columns == ["a?b", "<b>x</b>", "a_b", "spaced out", "🙂"]
+    assert not any("header" in notice for notice in table.notices)
+
+
+def test_a_header_of_invisible_characters_only_is_refused_as_empty():
+    message = refusal("a,\u200b,c\n1,2,3\n4,5,6\n".encode())
+    assert "empty header" in message and "column(s) 2" in message
 
 
 def test_empty_header_is_refused_naming_the_column():

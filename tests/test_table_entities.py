@@ -19,7 +19,7 @@ from analysis.table_entities import (
 )
 from analysis.table_fds import CONTEXT_FREE
 from analysis.table_joins import ALL_TABLES
-from analysis.table_scores import OK, SKIPPED
+from analysis.table_scores import NOT_MEANINGFUL, OK, SKIPPED
 from analysis.table_serialise import CELL
 
 
@@ -125,10 +125,13 @@ def test_every_pair_of_three_models_is_compared(store):
     assert output.extra["comparison"] == "models"
 
 
-def test_k_is_capped_at_the_number_of_other_entities(store):
+def test_k_reaching_every_other_entity_is_not_meaningful(store):
     encoders = [TableEncoder(store, BagOfWordsEncoder(n)) for n in ("a", "b")]
-    output = run([capitals()], encoders, k=10)
-    assert output.extra["k"] == 2 and output.groups[0].k == 2
+    [group] = run([capitals()], encoders, k=10).groups
+    assert group.status == NOT_MEANINGFUL and group.cosine is None
+    assert "only 3 entities" in group.note and "1 by construction" in group.note
+    [group] = run([capitals()], encoders, k=1).groups
+    assert group.status == OK and group.k == 1
 
 
 def test_one_model_without_layers_is_skipped_asking_for_a_second(store):

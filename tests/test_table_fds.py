@@ -247,3 +247,37 @@ def test_minilm_on_employees_measures_every_discovered_fd_against_a_matched_base
     ]
     reading = reading_functional_dependencies(output.groups, output.extra)
     assert f"of {len(group.items)} FD(s) have a lower within-group variance" in reading
+
+
+def test_empty_cells_are_missing_values_not_a_shared_value():
+    texts = pd.DataFrame(
+        {
+            "a": ["x", "x", "", "", "y", "y"],
+            "b": ["1", "2", "", "", "3", "4"],
+            "c": ["p", "p", "", "", "q", "q"],
+        }
+    )
+    found = discover_fds(texts)
+    # b's present values are unique (a key): grouping its two gaps together made b -> a look
+    # like a real dependency
+    assert ("b", "a") not in found and ("b", "c") not in found
+    assert ("a", "c") in found and ("c", "a") in found
+
+
+def test_a_row_too_long_for_one_sequence_skips_that_table_only(store, default_encoder):
+    long = " ".join(["word"] * 400)
+    frame = pd.DataFrame(
+        {
+            "k": ["a", "a", "b", "b"],
+            "v": [long, long, "x", "x"],
+            "g": ["1", "1", "1", "2"],
+            "h": ["u", "u", "w", "u"],
+        }
+    )
+    ctx = PropertyContext(
+        [Table("long", frame, "test")],
+        [TableEncoder(store, default_encoder)],
+        TablesRequest("functional-dependencies"),
+    )
+    [group] = run_functional_dependencies(ctx).groups
+    assert group.status == "skipped" and "alone needs more than 256 tokens" in group.note

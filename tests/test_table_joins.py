@@ -220,3 +220,11 @@ def test_minilm_ranks_the_documented_join_columns_high_and_cosine_follows_overla
     rho = output.extra["spearman"][default_encoder.info.name]["containment"]
     assert rho["rho"] > 0.3 and rho["n"] == 12
     assert np.isfinite([i["cosine"] for i in group.items]).all()
+
+
+def test_no_asymptotic_p_value_for_a_handful_of_pairs():
+    few = spearman([0.1, 0.5, 0.9], [0.0, 0.4, 1.0])
+    assert few["rho"] == pytest.approx(1.0) and few["p_value"] is None
+    assert "no p-value below 10 pairs" in few["note"]
+    many = spearman(list(range(12)), [x * x for x in range(12)])
+    assert many["p_value"] is not None and many["p_value"] < 0.01
