@@ -28,7 +28,7 @@ from analysis.table_context import PropertyContext, PropertyOutput, TablesReques
 from analysis.table_data import Table
 from analysis.table_encoding import CONTEXTUAL, PER_ITEM, TableEncoder
 from analysis.table_readings import models_of, skipped_text, summarise
-from analysis.table_scores import SKIPPED, ScoreGroup, unmeasured
+from analysis.table_scores import OK, SKIPPED, ScoreGroup, unmeasured
 from analysis.table_serialise import COLUMN
 from analysis.table_variants import (
     column_fit,
@@ -86,6 +86,13 @@ def _unit(encoder: TableEncoder, table: Table, request: TablesRequest) -> list[S
             return None, [not_measured(ratio, fitted.skipped) for ratio in drawn]
         slots: list[ScoreGroup | _Ratio] = []
         for ratio, samples in drawn.items():
+            if len(samples[0]) >= table.n_rows:
+                slots.append(
+                    not_measured(
+                        ratio, f"a {ratio:g} sample of {table.n_rows} rows is the whole table"
+                    )
+                )
+                continue
             capped = [texts.iloc[rows[: fitted.rows]] for rows in samples]
             fits = [fit_for(encoder, COLUMN, mode, frame) for frame in capped]
             failed = next((f.skipped for f in fits if f.skipped is not None), None)
@@ -114,6 +121,7 @@ def _unit(encoder: TableEncoder, table: Table, request: TablesRequest) -> list[S
             names=item_names(COLUMN, full),
             rows_used=len(full),
             condition=condition_of(slot.ratio),
+            note=_window_note(len(full), table.n_rows),
             extra={
                 "ratio": slot.ratio,
                 "sample_size": slot.size,
@@ -123,6 +131,17 @@ def _unit(encoder: TableEncoder, table: Table, request: TablesRequest) -> list[S
         )
 
     return column_mode_groups(encoder, plan, score)
+
+
+def _window_note(used: int, total: int) -> str:
+    """Said wherever the model window, not the sample, limits what is compared."""
+    if used >= total:
+        return ""
+    return (
+        f"the full table and each sample are serialised with the first rows that fit: {used} of "
+        f"the table's {total} rows, so a sample differs from the full table only where its "
+        "leading rows do"
+    )
 
 
 def run_sample_fidelity(ctx: PropertyContext) -> PropertyOutput:
@@ -157,4 +176,18 @@ def reading_sample_fidelity(groups: list[ScoreGroup], extra: dict[str, Any]) -> 
             )
         else:
             sentences.append(f"Sample fidelity was not measured for {model}.")
+    windows = sorted(
+        {
+            f"{g.table} {g.rows_used} of {g.extra['total_rows']} rows ({g.mode})"
+            for g in groups
+            if g.status == OK and g.rows_used is not None and g.rows_used < g.extra["total_rows"]
+        }
+    )
+    if windows:
+        sentences.append(
+            "Serialisations keep only the leading rows that fit the model window ("
+            + "; ".join(windows[:4])
+            + (f"; {len(windows) - 4} more" if len(windows) > 4 else "")
+            + "), samples included."
+        )
     return " ".join(sentences) + skipped_text(groups)

@@ -137,3 +137,22 @@ def test_minilm_sample_fidelity_rises_with_the_ratio(store, default_encoder):
 @pytest.mark.slow
 def test_minilm_sample_fidelity_rises_with_the_ratio_on_every_demo_table(store, default_encoder):
     _fidelity_by_ratio(store, default_encoder, {t.name for t in demo_tables()})
+
+
+def test_a_ratio_whose_sample_is_the_whole_table_is_skipped_not_scored_as_perfect(store):
+    two = Table("two", pd.DataFrame({"fruit": ["apple", "pear"], "n": [1, 2]}), "test")
+    groups = run([two], TableEncoder(store, BagOfWordsEncoder()), ratios=(0.25, 0.75))
+    per_item = {g.condition: g for g in groups if g.mode == PER_ITEM}
+    assert per_item["ratio 0.75"].status == SKIPPED
+    assert "is the whole table" in per_item["ratio 0.75"].note
+    assert per_item["ratio 0.25"].status == OK
+
+
+def test_the_model_window_is_said_when_it_limits_the_rows_compared(store):
+    employees = next(t for t in demo_tables() if t.name == "employees")
+    encoder = TableEncoder(store, BagOfWordsEncoder())
+    groups = run([employees], encoder, ratios=(0.5,), samples=1, contextual=False)
+    [group] = [g for g in groups if g.status == OK]
+    assert group.rows_used < 200 and f"{group.rows_used} of the table's 200 rows" in group.note
+    reading = reading_sample_fidelity(groups, {})
+    assert f"employees {group.rows_used} of 200 rows (per-item)" in reading
