@@ -6,7 +6,10 @@ embedding. Contextual mode builds ``[CLS] col1 [CLS] col2 ... [SEP]`` from the t
 special tokens; a column's embedding is the last-layer state at its ``[CLS]`` and a cell's is the
 mean of the states of its own tokens (special tokens excluded). Cells are tokenised piece by
 piece, so their token spans are exact and no cell is ever cut: rows that do not fit go to the
-next sequence (cells) or are left out (columns, reported as fewer rows used).
+next sequence (cells) or are left out (columns, reported as fewer rows used). For WordPiece
+tokenizers (MiniLM, BERT) piecewise tokenisation equals tokenising the whole text; BPE and
+SentencePiece models may merge across a boundary differently, so their contextual sequences are
+a close, not an identical, rendering of the serialised table.
 """
 
 from __future__ import annotations
