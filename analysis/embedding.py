@@ -102,6 +102,31 @@ def cached_hashes(
     return {row[0] for row in rows}
 
 
+def cached_vectors(
+    store: Store, model_key: str, dim: int, rep: Representation, hashes: list[str]
+) -> np.ndarray:
+    """Cached vectors of these hashes, in the given order (hashes may repeat)."""
+    cur = store.cursor()
+    unique = list(dict.fromkeys(hashes))
+    cur.register("wanted_cached_hashes", pa.table({"h": pa.array(unique, pa.string())}))
+    try:
+        table = query_arrow(
+            cur,
+            f"""
+            SELECT c.text_sha256, c.vector FROM {cache_table(dim)} c
+            JOIN wanted_cached_hashes w ON c.text_sha256 = w.h
+            WHERE c.model_key = ? AND c.layer = ? AND c.pooling = ? AND c.max_length = ?
+              AND c.temperature = ?
+            """,
+            [model_key, *rep.params()],
+        )
+    finally:
+        cur.unregister("wanted_cached_hashes")
+    position = {h: i for i, h in enumerate(table.column("text_sha256").to_pylist())}
+    matrix = arrow_to_matrix(table.column("vector"), dim)
+    return matrix[[position[h] for h in hashes]]
+
+
 def write_cache(
     cur: duckdb.DuckDBPyConnection,
     store: Store,

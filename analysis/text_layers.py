@@ -13,39 +13,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
-import pyarrow as pa
 
-from analysis.arrow_vectors import arrow_to_matrix, query_arrow
 from analysis.corpora import Corpus, sha256_texts
-from analysis.embedding import Representation
+from analysis.embedding import cached_vectors
 from analysis.encoders import ProgressFn
 from analysis.layer_vectors import LayerVectors, fill_layer_cache, layer_encoder, layer_vectors
-from analysis.store import Store, cache_table
-
-
-def _load_by_hash(
-    store: Store, model_key: str, dim: int, rep: Representation, hashes: list[str]
-) -> np.ndarray:
-    """Cached vectors of these hashes, in the given order (hashes may repeat)."""
-    cur = store.cursor()
-    unique = list(dict.fromkeys(hashes))
-    cur.register("wanted_layer_hashes", pa.table({"h": pa.array(unique, pa.string())}))
-    try:
-        table = query_arrow(
-            cur,
-            f"""
-            SELECT c.text_sha256, c.vector FROM {cache_table(dim)} c
-            JOIN wanted_layer_hashes w ON c.text_sha256 = w.h
-            WHERE c.model_key = ? AND c.layer = ? AND c.pooling = ? AND c.max_length = ?
-              AND c.temperature = ?
-            """,
-            [model_key, *rep.params()],
-        )
-    finally:
-        cur.unregister("wanted_layer_hashes")
-    position = {h: i for i, h in enumerate(table.column("text_sha256").to_pylist())}
-    matrix = arrow_to_matrix(table.column("vector"), dim)
-    return matrix[[position[h] for h in hashes]]
+from analysis.store import Store
 
 
 def text_layer_vectors(
@@ -66,7 +39,7 @@ def text_layer_vectors(
         store, encoder, reps, unique, [first_text[h] for h in unique], progress
     )
     stacked = np.stack(
-        [_load_by_hash(store, info.model_key, info.dim, rep, hashes) for rep in reps]
+        [cached_vectors(store, info.model_key, info.dim, rep, hashes) for rep in reps]
     )
     return LayerVectors(stacked, info, pooling, max_length, encoded=encoded)
 

@@ -7,41 +7,20 @@ serialisation twice.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 
 import numpy as np
-import pyarrow as pa
 
-from analysis.arrow_vectors import arrow_to_matrix, query_arrow
-from analysis.embedding import Representation, cached_hashes, upsert_model, write_cache
+from analysis.corpora import sha256_texts
+from analysis.embedding import (
+    Representation,
+    cached_hashes,
+    cached_vectors,
+    upsert_model,
+    write_cache,
+)
 from analysis.encoders import Encoder, ProgressFn
 from analysis.store import Store
-
-
-def text_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _fetch(store: Store, model_key: str, dim: int, rep: Representation, hashes: list[str]):
-    cur = store.cursor()
-    table = store.ensure_cache_table(cur, dim)
-    cur.register("wanted_text_hashes", pa.table({"h": pa.array(hashes, pa.string())}))
-    try:
-        result = query_arrow(
-            cur,
-            f"""
-            SELECT c.text_sha256, c.vector FROM {table} c
-            JOIN wanted_text_hashes w ON c.text_sha256 = w.h
-            WHERE c.model_key = ? AND c.layer = ? AND c.pooling = ? AND c.max_length = ?
-              AND c.temperature = ?
-            """,
-            [model_key, *rep.params()],
-        )
-    finally:
-        cur.unregister("wanted_text_hashes")
-    found = arrow_to_matrix(result.column("vector"), dim)
-    return dict(zip(result.column("text_sha256").to_pylist(), found, strict=True))
 
 
 def encode_texts(
@@ -57,10 +36,12 @@ def encode_texts(
     info = encoder.info
     rep = Representation()
     unique = list(dict.fromkeys(texts))
-    hashes = [text_hash(t) for t in unique]
+    hashes = sha256_texts(unique)
     have = cached_hashes(store, info.model_key, info.dim, rep, hashes)
     missing = [i for i, h in enumerate(hashes) if h not in have]
-    vectors = _fetch(store, info.model_key, info.dim, rep, [h for h in hashes if h in have])
+    found = [h for h in hashes if h in have]
+    cached = cached_vectors(store, info.model_key, info.dim, rep, found)
+    vectors = dict(zip(found, cached, strict=True))
     if missing:
         fresh = encoder.encode([unique[i] for i in missing], progress)
         with store.transaction() as cur:
