@@ -32,12 +32,17 @@ def show_or_run(
         )
         return found
     st.caption(estimate())
+    run_button(slot, label, work, key, button)
+    return None
+
+
+def run_button(slot: str, label: str, work: Callable[[Any], Any], key: str, button: str) -> None:
+    """A button that runs ``work`` as a background job, and that job's progress or failure."""
     if st.button(button, key=f"{slot}_run", type="primary"):
         start_job(slot, label, work, key=key)
     job = current_job(slot)
     if job is not None and (job.active or job.key == key):  # not an old failure of other settings
         job_status(slot)
-    return None
 
 
 def show_reading(reading: str, result: dict[str, Any]) -> None:

@@ -21,8 +21,9 @@ from analysis.table_permutations import DEFAULT_PERMUTATIONS, MAX_PERMUTATIONS
 from analysis.table_properties import CITATION, PROPERTIES
 from analysis.table_runs import find_run, load_run, run_properties, stored_runs
 from analysis.table_store import available_tables, save_table
+from pages._results_ui import run_button
 from pages._tables_ui import show_run
-from pages._ui import MODEL_CHOICES, current_job, job_status, require_navigation, start_job
+from pages._ui import MODEL_CHOICES, require_navigation
 from pages._ui import store as open_store
 
 require_navigation()
@@ -163,32 +164,22 @@ def settings(models: tuple[str, ...], properties: list[str]) -> TablesRequest:
 def run_section(tables: list[Table], request: TablesRequest, properties: list[str]) -> None:
     """Stored results show at once; the rest can be computed as one background job."""
     store = open_store()
-    missing = []
-    for prop in properties:
-        found = find_run(store, tables, _for(request, prop))
-        if found is None:
-            missing.append(prop)
+    found = {p: find_run(store, tables, _for(request, p)) for p in properties}
+    missing = [p for p, stored in found.items() if stored is None]
     if missing:
         seconds = estimate_seconds(tables, request, missing)
         titles = ", ".join(PROPERTIES[p].title for p in missing)
         st.info(f"Not computed yet: {titles}. Estimated time: {seconds}.")
-        key = repr((request, missing, [t.sha for t in tables]))
-        if st.button("Run", key="tab_run", type="primary"):
-            start_job(
-                "tables",
-                f"Table properties ({len(missing)})",
-                lambda progress: run_properties(open_store(), tables, request, missing, progress),
-                key=key,
-            )
-        job = current_job("tables")
-        if job is not None and (job.active or job.key == key):
-            job_status("tables")
-    for prop in properties:
-        if prop in missing:
-            continue
-        found = find_run(store, tables, _for(request, prop))
-        if found is not None:
-            show_run(found, key=f"tab_{prop}")
+        run_button(
+            "tab",
+            f"Table properties ({len(missing)})",
+            lambda progress: run_properties(open_store(), tables, request, missing, progress),
+            repr((request, missing, [t.sha for t in tables])),
+            "Run",
+        )
+    for prop, stored in found.items():
+        if stored is not None:
+            show_run(stored, key=f"tab_{prop}")
 
 
 def _for(request: TablesRequest, prop: str) -> TablesRequest:

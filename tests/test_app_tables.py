@@ -33,7 +33,7 @@ def _choose(at: AppTest, tables: list[str], properties: list[str]) -> None:
 
 
 def _wait_for_job(at: AppTest) -> None:
-    job_id = at.session_state["job_tables"]
+    job_id = at.session_state["job_tab"]
     job = job_runner().wait(job_id, timeout=300)
     assert job.status == "done", job.error
     at.run()
