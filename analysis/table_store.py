@@ -43,7 +43,7 @@ def save_table(store: Store, table: Table) -> bool:
             return False
         raise UserError(
             f"A different table named '{table.name}' is stored already; rename the file, or "
-            "delete the stored one first."
+            "delete the stored one first (Tables page, 'Uploaded tables')."
         )
     buffer = io.BytesIO()
     table.frame.to_parquet(buffer, index=False)
@@ -93,9 +93,19 @@ def delete_stored_table(store: Store, name: str) -> None:
         cur.execute("DELETE FROM stored_tables WHERE name = ?", [name])
 
 
+_DECODED: dict[tuple[str, str, str], Table] = {}  # (store path, name, sha) -> decoded table
+
+
 def available_tables(store: Store) -> dict[str, Table]:
-    """Every table a run can use, by name: the demo tables first, then the stored uploads."""
+    """Every table a run can use, by name: the demo tables first, then the stored uploads.
+
+    The page asks on every rerun; a stored table is decoded once per process (keyed by its
+    content hash, so a replaced table is read again).
+    """
     tables = {t.name: t for t in demo_tables()}
     for info in stored_tables(store):
-        tables[info.name] = load_stored_table(store, info.name)
+        key = (str(store.path), info.name, info.sha)
+        if key not in _DECODED:
+            _DECODED[key] = load_stored_table(store, info.name)
+        tables[info.name] = _DECODED[key]
     return tables

@@ -5,6 +5,7 @@ Not a page itself (st.navigation in app.py lists the pages explicitly).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -103,6 +104,23 @@ def job_status(slot: str) -> Job | None:
     elif job.status == "failed":
         st.error(job.error or "The job failed.")
     return job
+
+
+def delete_with_confirmation(name: str, warning: str, delete: Callable[[], None], key: str) -> None:
+    """A delete button that asks once more before ``delete`` runs (nothing can undo it)."""
+    if st.button(f"Delete {name}…", key=key):
+        st.session_state[f"{key}_confirm"] = name
+    if st.session_state.get(f"{key}_confirm") != name:
+        return
+    st.warning(warning)
+    yes, no = st.columns(2)
+    if yes.button("Yes, delete", type="primary", key=f"{key}_yes"):
+        delete()
+        st.session_state.pop(f"{key}_confirm", None)
+        st.rerun()
+    if no.button("Cancel", key=f"{key}_no"):
+        st.session_state.pop(f"{key}_confirm", None)
+        st.rerun()
 
 
 def corpus_choice(names: list[str], key: str, where: Any = st) -> str:

@@ -32,6 +32,7 @@ from analysis.readers import (
 from analysis.uploads import parse_uploads
 from pages._ui import (
     chart_actions,
+    delete_with_confirmation,
     job_status,
     model_spec_input,
     require_navigation,
@@ -276,20 +277,16 @@ def embed_controls(name: str) -> None:
 
 
 def delete_controls(name: str) -> None:
-    if st.button(f"Delete {name}…", key="delete"):
-        st.session_state["confirm_delete"] = name
-    if st.session_state.get("confirm_delete") != name:
-        return
-    st.warning(f"Delete corpus '{name}' with its documents and embeddings? This cannot be undone.")
-    yes, no = st.columns(2)
-    if yes.button("Yes, delete", type="primary", key="delete_yes"):
+    def delete() -> None:
         delete_corpus(store(), name)
-        st.session_state.pop("confirm_delete", None)
         st.session_state.pop("inspect", None)
-        st.rerun()
-    if no.button("Cancel", key="delete_no"):
-        st.session_state.pop("confirm_delete", None)
-        st.rerun()
+
+    delete_with_confirmation(
+        name,
+        f"Delete corpus '{name}' with its documents and embeddings? This cannot be undone.",
+        delete,
+        key="delete",
+    )
 
 
 with st.expander("Add a corpus", expanded=not list_corpora(store())):

@@ -20,10 +20,15 @@ from analysis.table_estimate import estimate_seconds
 from analysis.table_permutations import DEFAULT_PERMUTATIONS, MAX_PERMUTATIONS
 from analysis.table_properties import CITATION, PROPERTIES
 from analysis.table_runs import find_run, load_run, run_properties, stored_runs
-from analysis.table_store import available_tables, save_table
+from analysis.table_store import (
+    available_tables,
+    delete_stored_table,
+    save_table,
+    stored_tables,
+)
 from pages._results_ui import run_button
 from pages._tables_ui import show_run
-from pages._ui import MODEL_CHOICES, require_navigation
+from pages._ui import MODEL_CHOICES, delete_with_confirmation, require_navigation
 from pages._ui import store as open_store
 
 require_navigation()
@@ -62,6 +67,26 @@ def upload_tables() -> None:
             st.info(f"'{table.name}' is stored already with the same content.")
         for notice in table.notices:
             st.warning(f"{table.name}: {notice}")
+
+
+def manage_uploads() -> None:
+    uploads = stored_tables(open_store())
+    if not uploads:
+        return
+    with st.expander(f"Uploaded tables ({len(uploads)})"):
+        for info in uploads:
+            st.caption(
+                f"**{info.name}**: {info.n_rows:,} rows × {info.n_cols} columns, from "
+                f"{info.source}, added {info.created_at[:16]}"
+            )
+        name = st.selectbox("Table", [u.name for u in uploads], key="tab_delete_choice")
+        delete_with_confirmation(
+            name,
+            f"Delete the uploaded table '{name}'? Stored runs on it stay readable under "
+            "Stored runs; the table itself cannot be brought back.",
+            lambda: delete_stored_table(open_store(), name),
+            key="tab_delete",
+        )
 
 
 def pick_tables(known: dict[str, Table]) -> list[Table]:
@@ -204,6 +229,7 @@ def reopen_section() -> None:
 
 def main() -> None:
     upload_tables()
+    manage_uploads()
     known = available_tables(open_store())
     tables = pick_tables(known)
     models = pick_models()

@@ -9,7 +9,7 @@ from conftest import chart_titles, open_app_page
 from streamlit.testing.v1 import AppTest
 
 from analysis.jobs import job_runner
-from analysis.store import Store
+from analysis.store import Store, open_store
 from analysis.table_context import TablesRequest
 from analysis.table_data import demo_tables
 from analysis.table_runs import run_property
@@ -83,3 +83,23 @@ def test_a_stored_run_reopens_without_running(db: Path) -> None:
     at.selectbox(key="tab_reopen").select_index(0).run()
     assert not at.exception, at.exception
     assert [s.value for s in at.subheader].count("Row order insignificance") == 2
+
+
+def test_an_uploaded_table_can_be_picked_and_deleted_after_confirmation(db: Path) -> None:
+    from analysis.table_data import read_table_bytes
+    from analysis.table_store import save_table, stored_tables
+
+    store = Store(db)
+    save_table(store, read_table_bytes(b"item,stock\nLaptop,3\nDesk,5\n", "stock.csv"))
+    store.close()
+    at = _tables_page()
+    assert "stock" in at.multiselect(key="tab_tables").options
+    at.button(key="tab_delete").click().run()
+    assert any("Delete the uploaded table 'stock'?" in w.value for w in at.warning)
+    at.button(key="tab_delete_no").click().run()
+    assert "stock" in at.multiselect(key="tab_tables").options
+    at.button(key="tab_delete").click().run()
+    at.button(key="tab_delete_yes").click().run()
+    assert not at.exception, at.exception
+    assert "stock" not in at.multiselect(key="tab_tables").options
+    assert stored_tables(open_store(db)) == []
