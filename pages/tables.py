@@ -194,7 +194,10 @@ def run_section(tables: list[Table], request: TablesRequest, properties: list[st
     if missing:
         seconds = estimate_seconds(tables, request, missing)
         titles = ", ".join(PROPERTIES[p].title for p in missing)
-        st.info(f"Not computed yet: {titles}. Estimated time: {seconds}.")
+        st.info(
+            f"Not computed yet: {titles}. Estimated time: {seconds} on 2 idle cores (longer "
+            "while other work runs, such as the Map's one-time UMAP compilation after start)."
+        )
         run_button(
             "tab",
             f"Table properties ({len(missing)})",
