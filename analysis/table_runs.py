@@ -21,7 +21,6 @@ from analysis.table_context import PropertyContext, TablesRequest
 from analysis.table_data import Table, unique_names
 from analysis.table_encoding import load_table_encoders, lsa_fit_texts
 from analysis.table_properties import CITATION, PROPERTIES
-from analysis.table_scores import ScoreGroup
 
 KIND_PREFIX = "tables:"
 
@@ -145,10 +144,6 @@ def compute(
         "extra": output.extra,
         "reading": prop.reading(output.groups, output.extra),
     }
-
-
-def result_groups(result: dict[str, Any]) -> list[ScoreGroup]:
-    return [ScoreGroup.from_json(g) for g in result["groups"]]
 
 
 @dataclass(frozen=True)
