@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analysis.corpora import list_corpora
-from analysis.errors import UserError
-from analysis.jobs import job_runner
-from analysis.store import open_store
-from analysis.warm_up import start_warm_up
+from analysis.core.errors import UserError
+from analysis.core.jobs import job_runner
+from analysis.core.store import open_store
+from analysis.corpus.corpora import list_corpora
+from analysis.map.warm_up import start_warm_up
 
 st.set_page_config(page_title="EmbedLens", page_icon=":material/lens_blur:", layout="wide")
 

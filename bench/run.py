@@ -47,16 +47,25 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pyarrow as pa  # noqa: E402
 
-from analysis.arrow_vectors import arrow_to_matrix, query_arrow  # noqa: E402
-from analysis.config import Limits  # noqa: E402
-from analysis.corpora import (  # noqa: E402
+from analysis.core.arrow_vectors import arrow_to_matrix, query_arrow  # noqa: E402
+from analysis.core.config import Limits  # noqa: E402
+from analysis.core.store import Store, cache_table  # noqa: E402
+from analysis.corpus.corpora import (  # noqa: E402
     Corpus,
     IngestOptions,
     get_corpus,
-    ingest,
     load_documents,
 )
-from analysis.embedding import (  # noqa: E402
+from analysis.corpus.readers import ParsedTable, read_path  # noqa: E402
+from analysis.map.projection import (  # noqa: E402
+    Projection,
+    ProjectionParams,
+    find_projection,
+    project,
+    warm_up,
+)
+from analysis.models.encoders import SentenceTransformerEncoder, load_encoder  # noqa: E402
+from analysis.vectors.embedding import (  # noqa: E402
     CorpusModel,
     Representation,
     corpus_models,
@@ -65,17 +74,8 @@ from analysis.embedding import (  # noqa: E402
     load_vectors,
     write_cache,
 )
-from analysis.encoders import SentenceTransformerEncoder, load_encoder  # noqa: E402
-from analysis.projection import (  # noqa: E402
-    Projection,
-    ProjectionParams,
-    find_projection,
-    project,
-    warm_up,
-)
-from analysis.readers import ParsedTable, read_path  # noqa: E402
-from analysis.search import top_k_cosine  # noqa: E402
-from analysis.store import Store, cache_table  # noqa: E402
+from analysis.vectors.ingest import ingest  # noqa: E402
+from analysis.vectors.search import top_k_cosine  # noqa: E402
 from bench.tables_bench import bench_tables  # noqa: E402
 
 DEMO_CSV = ROOT / "data" / "demo" / "stdlib_docs.csv"
@@ -887,7 +887,7 @@ class ProjectRun:
 def _timed_project(
     store: Store, corpus: Corpus, record: CorpusModel, params: ProjectionParams, x: np.ndarray
 ) -> ProjectRun:
-    import analysis.projection as projection_module
+    import analysis.map.projection as projection_module
 
     with stage_times(projection_module, UMAP_STAGES) as (spent, spent_cpu):
         seconds, cpu, projection = timed_cpu(
@@ -926,7 +926,7 @@ def bench_umap(workdir: Path, n: int, repetitions: int) -> list[Result]:
     store; compared with that fresh fit, both including the quality step (what the user waits
     for).
     """
-    from analysis.quality import map_quality
+    from analysis.map.quality import map_quality
 
     vectors, labels = blob_vectors(n, seed=0)
 
@@ -1035,7 +1035,7 @@ def bench_map_page(workdir: Path, n: int, reruns: int) -> Result:
     are timed. The plain column: a bare go.Scattergl of the same points with raw texts as hover,
     serialised the way st.plotly_chart does it (to_dict + plotly.io.to_json).
     """
-    from analysis.store import open_store
+    from analysis.core.store import open_store
 
     vectors, labels = blob_vectors(n, seed=5)
     db = workdir / "map_page.duckdb"
@@ -1070,8 +1070,8 @@ def _map_page_row(
     import plotly.io
     from streamlit.testing.v1 import AppTest
 
-    from analysis.map_data import color_choices, color_values, hover_columns
-    from analysis.map_figures import map_figure
+    from analysis.map.colours import color_choices, color_values, hover_columns
+    from analysis.map.figures import map_figure
 
     log(f"building a {n:,}-document store with imported vectors and a PCA map")
     build_s, corpus = timed(lambda: blob_corpus(store, "map_bench", vectors, labels))

@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from analysis.encoders import Encoder, load_encoder
-from analysis.store import Store
-from analysis.table_context import TablesRequest
-from analysis.table_data import demo_tables
-from analysis.table_properties import PROPERTIES
-from analysis.table_runs import run_property
+from analysis.core.store import Store
+from analysis.models.encoders import Encoder, load_encoder
+from analysis.tables.context import TablesRequest
+from analysis.tables.data import demo_tables
+from analysis.tables.properties import PROPERTIES
+from analysis.tables.runs import run_property
 
 TARGET_SECONDS = 30.0
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import streamlit as st
 
-from analysis.results import StoredResult
+from analysis.core.results import StoredResult
 from pages._ui import current_job, job_status, start_job
 
 

@@ -9,10 +9,10 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from analysis.results import StoredResult
-from analysis.table_figure_sets import figures_for
-from analysis.table_figures import groups_of, summary_frame
-from analysis.table_scores import INVARIANT, NOT_MEANINGFUL, ScoreGroup
+from analysis.core.results import StoredResult
+from analysis.tables.figure_sets import figures_for
+from analysis.tables.figures import groups_of, summary_frame
+from analysis.tables.scores import INVARIANT, NOT_MEANINGFUL, ScoreGroup
 from pages._ui import chart_with_actions, data_downloads
 
 

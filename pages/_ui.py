@@ -13,10 +13,12 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from analysis.encoders import DEFAULT_MODEL_NAME
-from analysis.errors import UserError
-from analysis.exports import csv_bytes, parquet_bytes
-from analysis.figure_export import (
+from analysis.core.errors import UserError
+from analysis.core.jobs import Job, job_runner
+from analysis.core.store import Store, open_store
+from analysis.models.encoders import DEFAULT_MODEL_NAME
+from analysis.output.data_files import csv_bytes, parquet_bytes
+from analysis.output.figure_files import (
     IMAGE_FORMATS,
     MIME_TYPES,
     export_figure,
@@ -25,9 +27,7 @@ from analysis.figure_export import (
     figure_html,
     require_chromium,
 )
-from analysis.jobs import Job, job_runner
-from analysis.reports import pin_chart
-from analysis.store import Store, open_store
+from analysis.report.reports import pin_chart
 
 MODEL_CHOICES = {
     f"{DEFAULT_MODEL_NAME} (bundled)": "default",

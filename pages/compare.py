@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analysis.compare import (
+from analysis.compare.comparison import (
     CompareRequest,
     LayerRequest,
     encoding_needed,
@@ -15,20 +15,20 @@ from analysis.compare import (
     run_compare,
     run_layer_cka,
 )
-from analysis.compare_figures import change_map, cka_heatmap, overlap_histogram
-from analysis.compare_summary import (
+from analysis.compare.figures import change_map, cka_heatmap, overlap_histogram
+from analysis.compare.summary import (
     compare_reading,
     layer_cka_frame,
     layer_cka_reading,
     overlap_frame,
     top_changed_frame,
 )
-from analysis.corpora import Corpus, list_corpora, load_documents
-from analysis.embedding import corpus_models
-from analysis.encode_estimate import format_seconds
-from analysis.errors import UserError
-from analysis.pooling import POOLINGS
-from analysis.results import StoredResult, params_key
+from analysis.core.errors import UserError
+from analysis.core.results import StoredResult, params_key
+from analysis.corpus.corpora import Corpus, list_corpora, load_documents
+from analysis.models.pooling import POOLINGS
+from analysis.vectors.embedding import corpus_models
+from analysis.vectors.estimate import format_seconds
 from pages._results_ui import show_or_run
 from pages._ui import chart_with_actions, corpus_choice, require_navigation, store
 

@@ -7,21 +7,18 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from analysis.config import Limits
-from analysis.corpora import (
+from analysis.core.config import Limits
+from analysis.core.errors import UserError
+from analysis.corpus.corpora import (
     IngestOptions,
     delete_corpus,
     get_corpus,
-    ingest,
     list_corpora,
     load_documents,
 )
-from analysis.corpus_figures import label_counts, length_histogram
-from analysis.demo import demo_corpora
-from analysis.embedding import corpus_models, embed_corpus
-from analysis.encoders import DEFAULT_MODEL_NAME
-from analysis.errors import UserError
-from analysis.readers import (
+from analysis.corpus.demo import demo_corpora
+from analysis.corpus.figures import label_counts, length_histogram
+from analysis.corpus.readers import (
     SUPPORTED_SUFFIXES,
     ParsedTable,
     detect_label_columns,
@@ -29,7 +26,10 @@ from analysis.readers import (
     read_pasted,
     read_path,
 )
-from analysis.uploads import parse_uploads
+from analysis.corpus.uploads import parse_uploads
+from analysis.models.encoders import DEFAULT_MODEL_NAME
+from analysis.vectors.embedding import corpus_models, embed_corpus
+from analysis.vectors.ingest import ingest
 from pages._ui import (
     chart_actions,
     delete_with_confirmation,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analysis.corpora import Corpus, get_corpus, list_corpora
-from analysis.errors import UserError
-from analysis.length_collapse import (
+from analysis.core.errors import UserError
+from analysis.corpus.corpora import Corpus, get_corpus, list_corpora
+from analysis.length.collapse import (
     CITATION,
     NOT_A_TRANSFORMER,
     TOKENS_PER_SECOND,
@@ -18,8 +18,8 @@ from analysis.length_collapse import (
     run_length_analysis,
     suggested_mode,
 )
-from analysis.length_figures import figures_for
-from analysis.length_sample import (
+from analysis.length.figures import figures_for
+from analysis.length.sample import (
     BUCKETS,
     DEFAULT_EDGES,
     DEFAULT_LENGTHS,

@@ -6,17 +6,17 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from analysis.cluster_runs import ClusterRequest, latest_clustering, run_clustering
-from analysis.clustering import Clustering
-from analysis.corpora import Corpus, get_corpus, list_corpora, load_documents
-from analysis.embedding import CorpusModel, corpus_models, load_vectors
-from analysis.errors import UserError
-from analysis.exports import csv_bytes, parquet_bytes
-from analysis.jobs import Job
-from analysis.map_data import color_choices, projection_view
-from analysis.projection import Projection, ProjectionParams, find_projection, project
-from analysis.search import semantic_search, top_k_cosine
-from analysis.selection import selected_doc_ids
+from analysis.core.errors import UserError
+from analysis.core.jobs import Job
+from analysis.corpus.corpora import Corpus, get_corpus, list_corpora, load_documents
+from analysis.map.cluster_runs import ClusterRequest, latest_clustering, run_clustering
+from analysis.map.clustering import Clustering
+from analysis.map.colours import color_choices, projection_view
+from analysis.map.projection import Projection, ProjectionParams, find_projection, project
+from analysis.map.selection import selected_doc_ids
+from analysis.output.data_files import csv_bytes, parquet_bytes
+from analysis.vectors.embedding import CorpusModel, corpus_models, load_vectors
+from analysis.vectors.search import semantic_search, top_k_cosine
 from pages._ui import (
     chart_actions,
     corpus_choice,

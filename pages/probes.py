@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analysis.corpora import Corpus, list_corpora
-from analysis.dimension_curves import DEFAULT_DIMS
-from analysis.errors import UserError
-from analysis.pair_scores import PairRequest, find_pair_heatmap, run_pair_heatmap
-from analysis.paper_mode import PaperRequest, find_paper_probe, run_paper_probe
-from analysis.pooling import POOLINGS
-from analysis.probe_estimate import describe_estimate, estimate_probe
-from analysis.probe_figures import (
+from analysis.core.errors import UserError
+from analysis.core.results import StoredResult, params_key
+from analysis.corpus.corpora import Corpus, list_corpora
+from analysis.models.pooling import POOLINGS
+from analysis.probes.dimension_curves import DEFAULT_DIMS
+from analysis.probes.estimate import describe_estimate, estimate_probe
+from analysis.probes.figures import (
     accuracy_figure,
     dimension_figure,
     pair_heatmap_figure,
@@ -19,7 +18,10 @@ from analysis.probe_figures import (
     probe_heatmap_figure,
     selectivity_figure,
 )
-from analysis.probe_summary import (
+from analysis.probes.pair_scores import PairRequest, find_pair_heatmap, run_pair_heatmap
+from analysis.probes.paper_mode import PaperRequest, find_paper_probe, run_paper_probe
+from analysis.probes.probe import ProbeRequest, find_probe, run_probe
+from analysis.probes.summary import (
     baselines_table,
     depth_table,
     dimension_table,
@@ -30,8 +32,6 @@ from analysis.probe_summary import (
     paper_table,
     probe_reading,
 )
-from analysis.probes import ProbeRequest, find_probe, run_probe
-from analysis.results import StoredResult, params_key
 from pages._results_ui import show_or_run, show_reading
 from pages._ui import (
     chart_with_actions,

@@ -6,9 +6,9 @@ from functools import partial
 
 import streamlit as st
 
-from analysis.errors import UserError
-from analysis.figure_export import export_stem, require_chromium
-from analysis.reports import (
+from analysis.core.errors import UserError
+from analysis.output.figure_files import export_stem, require_chromium
+from analysis.report.reports import (
     Pin,
     list_pins,
     move_pin,

@@ -6,21 +6,21 @@ from dataclasses import replace
 
 import streamlit as st
 
-from analysis.config import Limits
-from analysis.errors import UserError
-from analysis.table_context import (
+from analysis.core.config import Limits
+from analysis.core.errors import UserError
+from analysis.tables.context import (
     DEFAULT_ENTITY_K,
     DEFAULT_RATIOS,
     DEFAULT_SAMPLES,
     TablesRequest,
 )
-from analysis.table_data import MAX_COLUMNS_DEFAULT, Table, read_table_bytes
-from analysis.table_encoding import DEFAULT_MAX_LENGTH, THOROUGH_MAX_LENGTH
-from analysis.table_estimate import estimate_seconds
-from analysis.table_permutations import DEFAULT_PERMUTATIONS, MAX_PERMUTATIONS
-from analysis.table_properties import CITATION, PROPERTIES
-from analysis.table_runs import find_run, load_run, run_properties, stored_runs
-from analysis.table_store import (
+from analysis.tables.data import MAX_COLUMNS_DEFAULT, Table, read_table_bytes
+from analysis.tables.encoding import DEFAULT_MAX_LENGTH, THOROUGH_MAX_LENGTH
+from analysis.tables.estimate import estimate_seconds
+from analysis.tables.permutations import DEFAULT_PERMUTATIONS, MAX_PERMUTATIONS
+from analysis.tables.properties import CITATION, PROPERTIES
+from analysis.tables.runs import find_run, load_run, run_properties, stored_runs
+from analysis.tables.store import (
     available_tables,
     delete_stored_table,
     save_table,

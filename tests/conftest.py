@@ -15,8 +15,8 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("EMBEDLENS_NO_WARMUP", "1")  # tests must not compete with a JIT thread
 
-from analysis.config import Limits
-from analysis.store import Store
+from analysis.core.config import Limits
+from analysis.core.store import Store
 
 if TYPE_CHECKING:
     from streamlit.testing.v1 import AppTest
@@ -40,7 +40,7 @@ def limits() -> Limits:
 
 @pytest.fixture(scope="session")
 def default_encoder():
-    from analysis.encoders import load_encoder
+    from analysis.models.encoders import load_encoder
 
     return load_encoder("default")
 

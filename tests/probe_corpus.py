@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.config import Limits
-from analysis.corpora import Corpus, IngestOptions, get_corpus, ingest
-from analysis.embedding import embed_corpus
-from analysis.layer_vectors import layer_vectors
-from analysis.readers import read_bytes
-from analysis.store import Store
+from analysis.core.config import Limits
+from analysis.core.store import Store
+from analysis.corpus.corpora import Corpus, IngestOptions, get_corpus
+from analysis.corpus.readers import read_bytes
+from analysis.vectors.embedding import embed_corpus
+from analysis.vectors.ingest import ingest
+from analysis.vectors.layers import layer_vectors
 
 DEMO_SMALL = Path(__file__).resolve().parent.parent / "data" / "demo" / "stdlib_docs_small.csv"
 TOPICS = ("concurrency", "data formats", "math & numbers")

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from analysis.encoders import Encoder, ModelInfo, ProgressFn
+from analysis.core.progress import ProgressFn
+from analysis.models.encoders import Encoder, ModelInfo
 
 DIM = 16
 

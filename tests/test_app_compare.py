@@ -9,7 +9,7 @@ from conftest import chart_titles, open_app_page
 from probe_corpus import NAME
 from streamlit.testing.v1 import AppTest
 
-from analysis.jobs import job_runner
+from analysis.core.jobs import job_runner
 
 
 def compare_page() -> AppTest:

@@ -8,9 +8,9 @@ import pytest
 from conftest import PROJECT_ROOT
 from streamlit.testing.v1 import AppTest
 
-from analysis.corpora import list_corpora
-from analysis.jobs import job_runner
-from analysis.store import open_store
+from analysis.core.jobs import job_runner
+from analysis.core.store import open_store
+from analysis.corpus.corpora import list_corpora
 
 APP = str(PROJECT_ROOT / "app.py")
 

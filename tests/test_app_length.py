@@ -9,12 +9,13 @@ import pytest
 from conftest import PROJECT_ROOT, app_db, chart_titles, closed_store, open_app_page
 from streamlit.testing.v1 import AppTest
 
-from analysis.config import Limits
-from analysis.corpora import IngestOptions, ingest
-from analysis.jobs import job_runner
-from analysis.readers import read_bytes
-from analysis.store import Store
-from analysis.tokens import count_tokens
+from analysis.core.config import Limits
+from analysis.core.jobs import job_runner
+from analysis.core.store import Store
+from analysis.corpus.corpora import IngestOptions
+from analysis.corpus.readers import read_bytes
+from analysis.models.tokens import count_tokens
+from analysis.vectors.ingest import ingest
 
 DEMO = PROJECT_ROOT / "data" / "demo" / "stdlib_docs.csv"
 

@@ -11,13 +11,14 @@ import pytest
 from conftest import ANIMAL_TEXTS, FINANCE_TEXTS, app_db, closed_store, open_app_page, topics_csv
 from streamlit.testing.v1 import AppTest
 
-from analysis import projection as projection_module
-from analysis.config import Limits
-from analysis.corpora import IngestOptions, ingest
-from analysis.embedding import embed_corpus
-from analysis.jobs import job_runner
-from analysis.readers import read_bytes
-from analysis.store import Store
+from analysis.core.config import Limits
+from analysis.core.jobs import job_runner
+from analysis.core.store import Store
+from analysis.corpus.corpora import IngestOptions
+from analysis.corpus.readers import read_bytes
+from analysis.map import projection as projection_module
+from analysis.vectors.embedding import embed_corpus
+from analysis.vectors.ingest import ingest
 
 HOSTILE = "<script>alert('map')</script> My cat sleeps on the sofa all day."
 ANIMALS = [*ANIMAL_TEXTS, HOSTILE]

@@ -9,8 +9,8 @@ from conftest import chart_titles, open_app_page
 from probe_corpus import NAME, ingest_pairs
 from streamlit.testing.v1 import AppTest
 
-from analysis.jobs import job_runner
-from analysis.store import Store
+from analysis.core.jobs import job_runner
+from analysis.core.store import Store
 
 
 def probes_page() -> AppTest:

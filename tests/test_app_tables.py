@@ -8,11 +8,11 @@ import pytest
 from conftest import chart_titles, open_app_page
 from streamlit.testing.v1 import AppTest
 
-from analysis.jobs import job_runner
-from analysis.store import Store, open_store
-from analysis.table_context import TablesRequest
-from analysis.table_data import demo_tables
-from analysis.table_runs import run_property
+from analysis.core.jobs import job_runner
+from analysis.core.store import Store, open_store
+from analysis.tables.context import TablesRequest
+from analysis.tables.data import demo_tables
+from analysis.tables.runs import run_property
 
 
 @pytest.fixture
@@ -86,8 +86,8 @@ def test_a_stored_run_reopens_without_running(db: Path) -> None:
 
 
 def test_an_uploaded_table_can_be_picked_and_deleted_after_confirmation(db: Path) -> None:
-    from analysis.table_data import read_table_bytes
-    from analysis.table_store import save_table, stored_tables
+    from analysis.tables.data import read_table_bytes
+    from analysis.tables.store import save_table, stored_tables
 
     store = Store(db)
     save_table(store, read_table_bytes(b"item,stock\nLaptop,3\nDesk,5\n", "stock.csv"))

@@ -10,11 +10,12 @@ import pytest
 from conftest import PROJECT_ROOT, serve_prepared
 from playwright.sync_api import Page, expect
 
-from analysis.config import Limits
-from analysis.corpora import IngestOptions, ingest
-from analysis.readers import read_bytes
-from analysis.store import Store
-from analysis.tokens import count_tokens
+from analysis.core.config import Limits
+from analysis.core.store import Store
+from analysis.corpus.corpora import IngestOptions
+from analysis.corpus.readers import read_bytes
+from analysis.models.tokens import count_tokens
+from analysis.vectors.ingest import ingest
 
 pytestmark = pytest.mark.browser
 

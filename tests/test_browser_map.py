@@ -9,12 +9,13 @@ import pytest
 from conftest import ANIMAL_TEXTS, FINANCE_TEXTS, serve_prepared, topics_csv
 from playwright.sync_api import Page, expect
 
-from analysis.config import Limits
-from analysis.corpora import IngestOptions, get_corpus, ingest
-from analysis.embedding import corpus_models, embed_corpus
-from analysis.projection import ProjectionParams, project
-from analysis.readers import read_bytes
-from analysis.store import Store
+from analysis.core.config import Limits
+from analysis.core.store import Store
+from analysis.corpus.corpora import IngestOptions, get_corpus
+from analysis.corpus.readers import read_bytes
+from analysis.map.projection import ProjectionParams, project
+from analysis.vectors.embedding import corpus_models, embed_corpus
+from analysis.vectors.ingest import ingest
 
 pytestmark = pytest.mark.browser
 

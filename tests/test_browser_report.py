@@ -9,9 +9,10 @@ import pytest
 from conftest import serve_prepared
 from playwright.sync_api import Page, expect
 
-from analysis.config import Limits
-from analysis.corpora import IngestOptions, ingest
-from analysis.readers import read_path
+from analysis.core.config import Limits
+from analysis.corpus.corpora import IngestOptions
+from analysis.corpus.readers import read_path
+from analysis.vectors.ingest import ingest
 
 pytestmark = pytest.mark.browser
 

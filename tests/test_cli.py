@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import PROJECT_ROOT
 
-from analysis.cli import main
+from analysis.cli.main import main
 
 
 def run(capsys, *argv: str) -> tuple[int, dict | None, str]:
@@ -108,8 +108,8 @@ def test_latin1_and_formula_cells_are_accepted(capsys, tmp_path: Path) -> None:
     code, out, _ = run(capsys, "ingest", str(path), "--name", "latin", "--db", db)
     assert code == 0 and out["rows"] == 2
     assert any("Latin-1" in notice for notice in out["notices"])
-    from analysis.corpora import get_corpus, load_documents
-    from analysis.store import open_store
+    from analysis.core.store import open_store
+    from analysis.corpus.corpora import get_corpus, load_documents
 
     store = open_store(db)
     docs = load_documents(store, get_corpus(store, "latin"))

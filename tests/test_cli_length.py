@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from conftest import PROJECT_ROOT
 
-from analysis import cli
-from analysis.tokens import count_tokens
+from analysis.cli import main as cli
+from analysis.models.tokens import count_tokens
 
 DEMO = PROJECT_ROOT / "data" / "demo" / "stdlib_docs.csv"
 
@@ -18,8 +18,8 @@ DEMO = PROJECT_ROOT / "data" / "demo" / "stdlib_docs.csv"
 @pytest.fixture
 def length_cli(monkeypatch):
     """The CLI with the length command registered (as app integration lists it)."""
-    if "analysis.cli_length" not in cli.COMMAND_MODULES:
-        monkeypatch.setattr(cli, "COMMAND_MODULES", (*cli.COMMAND_MODULES, "analysis.cli_length"))
+    if "analysis.cli.length" not in cli.COMMAND_MODULES:
+        monkeypatch.setattr(cli, "COMMAND_MODULES", (*cli.COMMAND_MODULES, "analysis.cli.length"))
 
     def run(capsys, *argv: str) -> tuple[int, dict | None, str]:
         code = cli.main(list(argv))

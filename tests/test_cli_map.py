@@ -10,12 +10,13 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from analysis.cli import main
-from analysis.config import Limits
-from analysis.corpora import IngestOptions, ingest
-from analysis.embedding import embed_corpus
-from analysis.readers import read_path
-from analysis.store import Store, open_store
+from analysis.cli.main import main
+from analysis.core.config import Limits
+from analysis.core.store import Store, open_store
+from analysis.corpus.corpora import IngestOptions
+from analysis.corpus.readers import read_path
+from analysis.vectors.embedding import embed_corpus
+from analysis.vectors.ingest import ingest
 
 ANIMALS = set(range(6))  # tiny_csv: rows 0-5 are animals, 6-11 finance
 ANIMAL_WORDS = {"cat", "dogs", "parrot", "horses", "goldfish", "owls", "mat", "park", "night"}
@@ -151,9 +152,9 @@ def test_search_lists_documents_with_scores_best_first(
 def test_search_keeps_the_similarity_score_when_metadata_has_a_score_column(
     capsys, db: str
 ) -> None:
-    from analysis.embedding import load_model_vectors
-    from analysis.search import semantic_search
-    from analysis.store import open_store
+    from analysis.core.store import open_store
+    from analysis.vectors.embedding import load_model_vectors
+    from analysis.vectors.search import semantic_search
 
     code, out, _ = run(capsys, "search", "tiny", "a pet animal", "--k", "4", "--db", db)
     assert code == 0

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from probe_corpus import NAME, copy_of, ingest_pairs, template
 
-from analysis import cli
-from analysis.store import Store
+from analysis.cli import main as cli
+from analysis.core.store import Store
 
-MODULES = ("analysis.cli_probe", "analysis.cli_compare")
+MODULES = ("analysis.cli.probe", "analysis.cli.compare")
 
 
 @pytest.fixture(autouse=True)

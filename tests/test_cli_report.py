@@ -12,8 +12,8 @@ import pytest
 from plotly.offline import get_plotlyjs
 from test_figure_export import pdf_pages, png_size
 
-from analysis import figure_export
-from analysis.cli import main
+from analysis.cli.main import main
+from analysis.output import figure_files as figure_export
 
 DATE = r"\d{4}-\d\d-\d\d"
 
@@ -83,7 +83,7 @@ def test_report_writes_every_format_plus_html_and_index(capsys, tmp_path: Path, 
 
 
 def test_the_stored_map_is_reused(capsys, tmp_path: Path, db: str) -> None:
-    from analysis.store import open_store
+    from analysis.core.store import open_store
 
     for run_dir in ("a", "b"):
         code, _, err = run(

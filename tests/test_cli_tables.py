@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis import cli
+from analysis.cli import main as cli
 
 
 def _run(capsys, db: Path, *argv: str) -> tuple[int, dict | None, str]:

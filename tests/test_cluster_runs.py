@@ -7,13 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis.cluster_runs import ClusterRequest, latest_clustering, run_clustering
-from analysis.clustering import cluster_embeddings
-from analysis.config import Limits
-from analysis.corpora import IngestOptions, ingest
-from analysis.embedding import corpus_models
-from analysis.errors import UserError
-from analysis.readers import read_path
+from analysis.core.config import Limits
+from analysis.core.errors import UserError
+from analysis.corpus.corpora import IngestOptions
+from analysis.corpus.readers import read_path
+from analysis.map.cluster_runs import ClusterRequest, latest_clustering, run_clustering
+from analysis.map.clustering import cluster_embeddings
+from analysis.vectors.embedding import corpus_models
+from analysis.vectors.ingest import ingest
 
 TOPICS = (("cat", "dog", "kitten"), ("stock", "bond", "market"), ("python", "code", "compiler"))
 

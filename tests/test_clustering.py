@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from analysis import clustering
-from analysis.clustering import class_tfidf_keywords, cluster_embeddings
-from analysis.errors import UserError
+from analysis.core.errors import UserError
+from analysis.map import clustering
+from analysis.map.clustering import class_tfidf_keywords, cluster_embeddings
 
 TOPICS = (
     ("cat", "dog", "pet", "kitten", "puppy"),

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from probe_corpus import NAME, copy_of, template
 
-from analysis import representation_similarity as similarity
-from analysis.compare import (
+from analysis.compare import similarity
+from analysis.compare.comparison import (
     CompareRequest,
     LayerRequest,
     Representation,
@@ -19,18 +19,18 @@ from analysis.compare import (
     run_compare,
     run_layer_cka,
 )
-from analysis.compare_figures import change_map, cka_heatmap, overlap_histogram
-from analysis.compare_summary import compare_reading
-from analysis.corpora import get_corpus
-from analysis.errors import UserError
-from analysis.representation_similarity import (
+from analysis.compare.figures import change_map, cka_heatmap, overlap_histogram
+from analysis.compare.similarity import (
     cka_matrix,
     distance_spearman,
     linear_cka,
     neighbour_overlap,
     neighbours,
 )
-from analysis.store import Store
+from analysis.compare.summary import compare_reading
+from analysis.core.errors import UserError
+from analysis.core.store import Store
+from analysis.corpus.corpora import get_corpus
 
 RNG = np.random.default_rng(7)
 X = RNG.standard_normal((120, 24))

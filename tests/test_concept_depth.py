@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.concept_depth import (
+from analysis.probes.concept_depth import (
     concept_depth,
     converging_layer,
     half_rise_layer,

@@ -8,20 +8,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import corpora as corpora_module
-from analysis.config import Limits
-from analysis.corpora import (
+from analysis.core.config import Limits
+from analysis.core.errors import UserError
+from analysis.core.store import Store
+from analysis.corpus import corpora as corpora_module
+from analysis.corpus.corpora import (
     IngestOptions,
     delete_corpus,
     get_corpus,
-    ingest,
     list_corpora,
     load_documents,
     prepare_corpus,
 )
-from analysis.errors import UserError
-from analysis.readers import read_bytes, read_path
-from analysis.store import Store
+from analysis.corpus.readers import read_bytes, read_path
+from analysis.vectors.ingest import ingest
 
 
 def _table(text: str, name: str = "t.csv"):
@@ -137,7 +137,7 @@ def test_failure_during_write_leaves_nothing(store: Store, tiny_csv: Path, monke
 
 
 def test_imported_vectors_become_a_model(store: Store, tmp_path: Path) -> None:
-    from analysis.embedding import corpus_models, load_model_vectors
+    from analysis.vectors.embedding import corpus_models, load_model_vectors
 
     csv = tmp_path / "docs.csv"
     csv.write_text("text\nfirst\nsecond\nthird\n")

@@ -8,14 +8,15 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from analysis import embedding as embedding_module
-from analysis.config import Limits
-from analysis.corpora import IngestOptions, ingest, load_documents
-from analysis.embedding import corpus_models, embed_corpus, load_model_vectors
-from analysis.errors import UserError
-from analysis.export_vectors import export_vectors
-from analysis.readers import read_bytes, read_path
-from analysis.store import Store
+from analysis.core.config import Limits
+from analysis.core.errors import UserError
+from analysis.core.store import Store
+from analysis.corpus.corpora import IngestOptions, load_documents
+from analysis.corpus.readers import read_bytes, read_path
+from analysis.vectors import embedding as embedding_module
+from analysis.vectors.embedding import corpus_models, embed_corpus, load_model_vectors
+from analysis.vectors.export import export_vectors
+from analysis.vectors.ingest import ingest
 
 
 @pytest.fixture
@@ -111,8 +112,8 @@ def test_export_parquet_and_npy(store, tiny, tmp_path) -> None:
 
 def test_vectors_load_right_after_a_single_row_lookup(store, tiny) -> None:
     """DuckDB refuses a query while a one-row result is unfinished on the same cursor."""
-    from analysis.corpora import get_corpus
-    from analysis.embedding import load_vectors, resolve_corpus_model
+    from analysis.corpus.corpora import get_corpus
+    from analysis.vectors.embedding import load_vectors, resolve_corpus_model
 
     embed_corpus(store, tiny)
     corpus = get_corpus(store, tiny)

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from analysis.encoders import LSAEncoder, RandomWeightsEncoder, load_encoder
-from analysis.errors import UserError
-from analysis.pooling import pool
+from analysis.core.errors import UserError
+from analysis.models.encoders import LSAEncoder, RandomWeightsEncoder, load_encoder
+from analysis.models.pooling import pool
 
 TEXTS = [
     "A short one.",

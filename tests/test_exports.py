@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.exports import FORMULA_PREFIXES, csv_bytes, formula_safe, parquet_bytes
+from analysis.output.data_files import FORMULA_PREFIXES, csv_bytes, formula_safe, parquet_bytes
 
 
 def read_back(data: bytes) -> list[list[str]]:

@@ -17,17 +17,17 @@ import pytest
 from PIL import Image
 from plotly.offline import get_plotlyjs
 
-from analysis import figure_export
-from analysis.corpus_figures import label_counts, length_histogram
-from analysis.errors import UserError
-from analysis.figure_export import (
+from analysis.core.errors import UserError
+from analysis.corpus.figures import label_counts, length_histogram
+from analysis.map.figures import map_figure
+from analysis.output import figure_files as figure_export
+from analysis.output.figure_files import (
     ExportUnavailable,
     export_figure,
     export_figures,
     export_filename,
     figure_html,
 )
-from analysis.map_figures import map_figure
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -207,7 +207,7 @@ def test_house_style_keeps_reference_lines_opaque() -> None:
     """simple_white would draw every shape at opacity 0.3: chance lines must stay visible."""
     import plotly.graph_objects as go
 
-    from analysis.figure_style import style_figure
+    from analysis.output.style import style_figure
 
     fig = go.Figure()
     fig.add_hline(y=0.5, line={"width": 1})

@@ -11,16 +11,17 @@ import pytest
 import torch
 from conftest import PROJECT_ROOT
 
-from analysis import length_collapse
-from analysis.config import Limits
-from analysis.corpora import IngestOptions, get_corpus, ingest, sha256_texts
-from analysis.errors import UserError
-from analysis.length_attention import attention_diagnostics, largest_singular_value
-from analysis.length_collapse import find_length_report, prepare, run_length_analysis
-from analysis.length_figures import figures_for
-from analysis.length_forward import encode_batch, run_pass, smoothing
-from analysis.length_sample import BUCKETS, TRUNCATE, LengthRequest, plan_sample
-from analysis.length_stats import (
+from analysis.core.config import Limits
+from analysis.core.errors import UserError
+from analysis.corpus.corpora import IngestOptions, get_corpus, sha256_texts
+from analysis.corpus.readers import read_bytes
+from analysis.length import collapse as length_collapse
+from analysis.length.attention import attention_diagnostics, largest_singular_value
+from analysis.length.collapse import find_length_report, prepare, run_length_analysis
+from analysis.length.figures import figures_for
+from analysis.length.forward import encode_batch, run_pass, smoothing
+from analysis.length.sample import BUCKETS, TRUNCATE, LengthRequest, plan_sample
+from analysis.length.stats import (
     cross_similarity,
     mean_centred,
     mpc,
@@ -29,8 +30,8 @@ from analysis.length_stats import (
     spread_and_rank,
     whitened,
 )
-from analysis.readers import read_bytes
-from analysis.tokens import count_tokens
+from analysis.models.tokens import count_tokens
+from analysis.vectors.ingest import ingest
 
 DEMO = PROJECT_ROOT / "data" / "demo" / "stdlib_docs.csv"
 

@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.clustering import Clustering
-from analysis.config import Limits
-from analysis.corpora import IngestOptions, ingest, load_documents
-from analysis.map_data import (
+from analysis.core.config import Limits
+from analysis.corpus.corpora import IngestOptions, load_documents
+from analysis.corpus.readers import read_path
+from analysis.map.clustering import Clustering
+from analysis.map.colours import (
     COLOR_CLUSTER,
     COLOR_NONE,
     COLOR_TOKENS,
@@ -19,7 +20,7 @@ from analysis.map_data import (
     color_values,
     hover_columns,
 )
-from analysis.readers import read_path
+from analysis.vectors.ingest import ingest
 
 
 @pytest.fixture
@@ -127,7 +128,7 @@ def test_hover_columns_put_labels_first_and_stop_at_the_limit(tiny, wide) -> Non
 
 
 def test_a_user_column_named_like_a_built_in_choice_wins(store, tmp_path: Path) -> None:
-    from analysis.map_data import BUILT_IN_MARK
+    from analysis.map.colours import BUILT_IN_MARK
 
     path = tmp_path / "clash.csv"
     path.write_text("text,cluster\nfirst text,user-a\nsecond text,user-b\n")

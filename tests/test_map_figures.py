@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.map_figures import MapView, map_figure
+from analysis.map.figures import MapView, map_figure
 
 
 def _points(n: int, dims: int = 2, seed: int = 0) -> tuple[np.ndarray, np.ndarray, list[str]]:

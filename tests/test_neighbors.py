@@ -7,12 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis import neighbors
-from analysis.config import Limits
-from analysis.corpora import IngestOptions, ingest
-from analysis.embedding import corpus_models
-from analysis.neighbors import KnnGraph, approximate_knn, compute_knn, corpus_knn, exact_knn
-from analysis.readers import read_path
+from analysis.core.config import Limits
+from analysis.corpus.corpora import IngestOptions
+from analysis.corpus.readers import read_path
+from analysis.map import neighbors
+from analysis.map.neighbors import KnnGraph, approximate_knn, compute_knn, corpus_knn, exact_knn
+from analysis.vectors.embedding import corpus_models
+from analysis.vectors.ingest import ingest
 
 
 def unit_rows(n: int, dims: int, seed: int = 0) -> np.ndarray:

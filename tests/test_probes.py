@@ -10,24 +10,26 @@ import pandas as pd
 import pytest
 from probe_corpus import NAME, copy_of, ingest_frame, template
 
-from analysis import dimension_curves, probe_inputs, probes
-from analysis.control_task import control_labels, surface_keys
-from analysis.corpora import get_corpus
-from analysis.dimension_curves import pair_heatmap
-from analysis.encoders import ModelInfo
-from analysis.errors import UserError
-from analysis.layer_vectors import LayerVectors
-from analysis.probe_figures import (
+from analysis.core.errors import UserError
+from analysis.core.store import Store
+from analysis.corpus.corpora import get_corpus
+from analysis.models.encoders import ModelInfo
+from analysis.probes import dimension_curves
+from analysis.probes import inputs as probe_inputs
+from analysis.probes import probe as probes
+from analysis.probes.control_task import control_labels, surface_keys
+from analysis.probes.dimension_curves import pair_heatmap
+from analysis.probes.figures import (
     accuracy_figure,
     dimension_figure,
     probe_heatmap_figure,
     selectivity_figure,
 )
-from analysis.probe_inputs import make_folds, probe_data
-from analysis.probe_metrics import chance_level, fold_scores, summarise
-from analysis.probe_summary import layers_table, probe_reading
-from analysis.probes import ProbeRequest, find_probe, run_probe
-from analysis.store import Store
+from analysis.probes.inputs import make_folds, probe_data
+from analysis.probes.metrics import chance_level, fold_scores, summarise
+from analysis.probes.probe import ProbeRequest, find_probe, run_probe
+from analysis.probes.summary import layers_table, probe_reading
+from analysis.vectors.layers import LayerVectors
 
 N_PER_CLASS = 50
 CLASSES = ("alpha", "beta", "gamma")

@@ -8,14 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis.cluster_runs import ClusterRequest, run_clustering
-from analysis.config import Limits
-from analysis.corpora import IngestOptions, delete_corpus, ingest
-from analysis.embedding import corpus_models
-from analysis.errors import UserError
-from analysis.projection import ProjectionParams, find_projection, project
-from analysis.quality import map_quality
-from analysis.readers import read_path
+from analysis.core.config import Limits
+from analysis.core.errors import UserError
+from analysis.corpus.corpora import IngestOptions, delete_corpus
+from analysis.corpus.readers import read_path
+from analysis.map.cluster_runs import ClusterRequest, run_clustering
+from analysis.map.projection import ProjectionParams, find_projection, project
+from analysis.map.quality import map_quality
+from analysis.vectors.embedding import corpus_models
+from analysis.vectors.ingest import ingest
 
 WORDS = ("cat dog pet", "stock bond market", "python code bug")
 

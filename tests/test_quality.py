@@ -7,8 +7,8 @@ import pytest
 from scipy.spatial.distance import cdist
 from sklearn.manifold import trustworthiness
 
-from analysis.errors import UserError
-from analysis.quality import continuity, knn_recall, map_quality
+from analysis.core.errors import UserError
+from analysis.map.quality import continuity, knn_recall, map_quality
 
 
 def _patch(n: int, seed: int = 0, dims: int = 10) -> tuple[np.ndarray, np.ndarray]:

@@ -1,4 +1,4 @@
-"""Tests for analysis.readers: every accepted shape of input, and every rejection's message."""
+"""Tests for analysis.corpus.readers: every accepted input shape, and every rejection message."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from analysis.config import Limits
-from analysis.errors import UserError
-from analysis.readers import (
+from analysis.core.config import Limits
+from analysis.core.errors import UserError
+from analysis.corpus.readers import (
     SUPPORTED_SUFFIXES,
     ParsedTable,
     detect_label_columns,

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from analysis.config import Limits
-from analysis.corpora import IngestOptions, ingest
-from analysis.errors import UserError
-from analysis.readers import read_bytes
-from analysis.reports import ANALYSES, standard_charts
+from analysis.core.config import Limits
+from analysis.core.errors import UserError
+from analysis.corpus.corpora import IngestOptions
+from analysis.corpus.readers import read_bytes
+from analysis.report.reports import ANALYSES, standard_charts
+from analysis.vectors.ingest import ingest
 
 
 def test_probe_report_needs_a_label_column(store, tmp_path: Path) -> None:

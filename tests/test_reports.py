@@ -18,10 +18,11 @@ from conftest import PROJECT_ROOT
 from plotly.offline import get_plotlyjs
 from test_figure_export import png_size
 
-from analysis.corpus_figures import label_counts, length_histogram
-from analysis.errors import UserError
-from analysis.exports import csv_bytes
-from analysis.reports import (
+from analysis.core.errors import UserError
+from analysis.core.store import MIGRATIONS, SCHEMA_VERSION, Store
+from analysis.corpus.figures import label_counts, length_histogram
+from analysis.output.data_files import csv_bytes
+from analysis.report.reports import (
     list_pins,
     move_pin,
     pin_chart,
@@ -32,7 +33,6 @@ from analysis.reports import (
     report_html,
     report_zip,
 )
-from analysis.store import MIGRATIONS, SCHEMA_VERSION, Store
 
 HOSTILE = "<b>evil</b> & co"
 
@@ -204,7 +204,7 @@ DATA_BUTTONS = ["Data CSV", "Data Parquet"]  # only the chart pinned with its da
 def test_report_page_lists_reorders_and_removes(monkeypatch, tmp_path: Path, figures) -> None:
     from streamlit.testing.v1 import AppTest
 
-    from analysis.store import open_store
+    from analysis.core.store import open_store
 
     monkeypatch.setenv("EMBEDLENS_DB", str(tmp_path / "page.duckdb"))
     at = AppTest.from_file(REPORT_PAGE, default_timeout=60)
@@ -236,7 +236,7 @@ def _actions_page() -> None:
     import numpy as np
     import pandas as pd
 
-    from analysis.corpus_figures import length_histogram
+    from analysis.corpus.figures import length_histogram
     from pages._ui import chart_actions
 
     figure = length_histogram(np.arange(30), "stdlib_docs")
@@ -247,7 +247,7 @@ def _actions_page() -> None:
 def test_chart_actions_pin_to_the_report(monkeypatch, tmp_path: Path) -> None:
     from streamlit.testing.v1 import AppTest
 
-    from analysis.store import open_store
+    from analysis.core.store import open_store
 
     monkeypatch.setenv("EMBEDLENS_DB", str(tmp_path / "actions.duckdb"))
     at = AppTest.from_function(_actions_page, default_timeout=60)
@@ -271,7 +271,7 @@ def test_chart_actions_without_chromium_show_the_message(monkeypatch, tmp_path: 
     monkeypatch.setenv("EMBEDLENS_DB", str(tmp_path / "nochrome.duckdb"))
     monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "no-chromium"))
     monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.setattr("analysis.figure_export.DEBIAN_CHROMIUM", str(tmp_path / "none"))
+    monkeypatch.setattr("analysis.output.figure_files.DEBIAN_CHROMIUM", str(tmp_path / "none"))
     at = AppTest.from_function(_actions_page, default_timeout=60)
     at.run()
     assert not at.exception, at.exception

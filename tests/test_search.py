@@ -7,13 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis.config import Limits
-from analysis.corpora import IngestOptions, ingest, load_documents
-from analysis.embedding import corpus_models, embed_corpus, load_vectors
-from analysis.errors import UserError
-from analysis.readers import read_path
-from analysis.search import SearchHit, semantic_search, top_k_cosine
-from analysis.store import Store
+from analysis.core.config import Limits
+from analysis.core.errors import UserError
+from analysis.core.store import Store
+from analysis.corpus.corpora import IngestOptions, load_documents
+from analysis.corpus.readers import read_path
+from analysis.vectors.embedding import corpus_models, embed_corpus, load_vectors
+from analysis.vectors.ingest import ingest
+from analysis.vectors.search import SearchHit, semantic_search, top_k_cosine
 
 TINY = [  # the texts of conftest's tiny_csv
     ("The cat sat on the warm mat.", "animals"),

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from analysis.selection import selected_doc_ids
+from analysis.map.selection import selected_doc_ids
 
 
 def _point(curve: int, index: int, **extra) -> dict:

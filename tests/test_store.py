@@ -8,9 +8,9 @@ import duckdb
 import numpy as np
 import pytest
 
-from analysis.arrow_vectors import arrow_to_matrix, matrix_to_arrow, query_arrow
-from analysis.errors import UserError
-from analysis.store import SCHEMA_VERSION, Store, open_store, quote_identifier
+from analysis.core.arrow_vectors import arrow_to_matrix, matrix_to_arrow, query_arrow
+from analysis.core.errors import UserError
+from analysis.core.store import SCHEMA_VERSION, Store, open_store, quote_identifier
 
 
 def test_new_store_is_at_the_current_schema(store: Store) -> None:

@@ -1,4 +1,4 @@
-"""Tests for analysis.table_data (and the request checks of analysis.table_context): what a table
+"""Tests for analysis.tables.data (and the request checks of analysis.tables.context): what a table
 is, which uploads are refused and with which message, and how cells become text.
 
 Every upload goes through read_table_bytes with real file bytes, so the reader's header cleaning
@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.errors import UserError
-from analysis.table_context import TablesRequest
-from analysis.table_data import (
+from analysis.core.errors import UserError
+from analysis.tables.context import TablesRequest
+from analysis.tables.data import (
     Table,
     cell_text,
     demo_tables,
@@ -287,7 +287,7 @@ def test_demo_tables_are_the_six_documented_tables_with_their_fds():
 
 
 def test_demo_tables_match_the_manifest():
-    from analysis.config import DEMO_DIR
+    from analysis.core.config import DEMO_DIR
 
     manifest = json.loads((DEMO_DIR / "manifest.json").read_text(encoding="utf-8"))
     declared = {e["name"]: e for e in manifest if e["kind"] == "table"}

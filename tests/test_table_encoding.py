@@ -1,6 +1,6 @@
-"""Tests for analysis.table_encoding, analysis.text_vectors and the token-state surface of
-analysis.encoders: per-item texts through the cache, and Observatory's contextual encoding with
-the real bundled MiniLM (special tokens, [CLS] per column, context, cell spans, row packing).
+"""Tests for analysis.tables.encoding, analysis.vectors.texts and the token-state surface of
+analysis.models.encoders: per-item texts through the cache, and Observatory's contextual encoding
+with the real bundled MiniLM (special tokens, [CLS] per column, context, cell spans, row packing).
 
 Real-model tests use small tables (or three columns of a 200-row table) to stay fast.
 """
@@ -14,18 +14,18 @@ import pandas as pd
 import pytest
 from table_doubles import DIM, BagOfWordsEncoder
 
-from analysis.encoders import is_loaded
-from analysis.errors import UserError
-from analysis.table_data import demo_tables
-from analysis.table_encoding import (
+from analysis.core.errors import UserError
+from analysis.models.encoders import is_loaded
+from analysis.tables.data import demo_tables
+from analysis.tables.encoding import (
     DEFAULT_MAX_LENGTH,
     THOROUGH_MAX_LENGTH,
     TableEncoder,
     load_table_encoders,
     lsa_fit_texts,
 )
-from analysis.table_serialise import COLUMN, ROW, TABLE, column_texts, fit_rows, row_texts
-from analysis.text_vectors import encode_texts
+from analysis.tables.serialise import COLUMN, ROW, TABLE, column_texts, fit_rows, row_texts
+from analysis.vectors.texts import encode_texts
 
 
 class Recording:

@@ -8,19 +8,19 @@ import pandas as pd
 import pytest
 from table_doubles import BagOfWordsEncoder
 
-from analysis.table_context import PropertyContext, TablesRequest
-from analysis.table_data import Table, demo_tables
-from analysis.table_encoding import CONTEXTUAL, TableEncoder
-from analysis.table_entities import (
+from analysis.tables.context import PropertyContext, TablesRequest
+from analysis.tables.data import Table, demo_tables
+from analysis.tables.encoding import CONTEXTUAL, TableEncoder
+from analysis.tables.entities import (
     entity_columns,
     overlap_at_k,
     reading_entity_stability,
     run_entity_stability,
 )
-from analysis.table_fds import CONTEXT_FREE
-from analysis.table_joins import ALL_TABLES
-from analysis.table_scores import NOT_MEANINGFUL, OK, SKIPPED
-from analysis.table_serialise import CELL
+from analysis.tables.fds import CONTEXT_FREE
+from analysis.tables.joins import ALL_TABLES
+from analysis.tables.scores import NOT_MEANINGFUL, OK, SKIPPED
+from analysis.tables.serialise import CELL
 
 
 def run(tables, encoders, k: int = 10):

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from table_doubles import BagOfWordsEncoder
 
-from analysis.table_context import PropertyContext, TablesRequest
-from analysis.table_data import Table, demo_tables
-from analysis.table_encoding import CONTEXTUAL, TableEncoder
-from analysis.table_fds import (
+from analysis.tables.context import PropertyContext, TablesRequest
+from analysis.tables.data import Table, demo_tables
+from analysis.tables.encoding import CONTEXTUAL, TableEncoder
+from analysis.tables.fds import (
     CONTEXT_FREE,
     discover_fds,
     fd_listing,
@@ -23,7 +23,7 @@ from analysis.table_fds import (
     run_functional_dependencies,
     value_groups,
 )
-from analysis.table_scores import NOT_MEANINGFUL, OK, SKIPPED
+from analysis.tables.scores import NOT_MEANINGFUL, OK, SKIPPED
 
 
 def demo(name: str) -> Table:

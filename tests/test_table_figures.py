@@ -8,13 +8,13 @@ import json
 import pandas as pd
 import pytest
 
-from analysis.store import Store
-from analysis.table_context import TablesRequest
-from analysis.table_data import Table, demo_tables
-from analysis.table_figure_sets import figures_for
-from analysis.table_figures import distribution_figure, summary_frame
-from analysis.table_properties import PROPERTIES
-from analysis.table_runs import run_property
+from analysis.core.store import Store
+from analysis.tables.context import TablesRequest
+from analysis.tables.data import Table, demo_tables
+from analysis.tables.figure_sets import figures_for
+from analysis.tables.figures import distribution_figure, summary_frame
+from analysis.tables.properties import PROPERTIES
+from analysis.tables.runs import run_property
 
 BOLD = "<b>prices</b>"
 

@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 from table_doubles import BagOfWordsEncoder
 
-from analysis.table_context import PropertyContext, TablesRequest
-from analysis.table_data import Table, demo_tables
-from analysis.table_encoding import CONTEXTUAL, TableEncoder
-from analysis.table_hetero_context import (
+from analysis.tables.context import PropertyContext, TablesRequest
+from analysis.tables.data import Table, demo_tables
+from analysis.tables.encoding import CONTEXTUAL, TableEncoder
+from analysis.tables.hetero_context import (
     ALONE,
     CONTEXTS,
     WHOLE,
@@ -21,8 +21,8 @@ from analysis.table_hetero_context import (
     reading_heterogeneous_context,
     run_heterogeneous_context,
 )
-from analysis.table_scores import OK, SKIPPED
-from analysis.table_serialise import COLUMN
+from analysis.tables.scores import OK, SKIPPED
+from analysis.tables.serialise import COLUMN
 
 
 def run(tables, encoders, seed: int = 0):

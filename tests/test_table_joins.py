@@ -11,10 +11,10 @@ import pytest
 from scipy.stats import spearmanr
 from table_doubles import BagOfWordsEncoder
 
-from analysis.table_context import MAX_JOIN_COLUMNS, PropertyContext, TablesRequest
-from analysis.table_data import Table, demo_tables
-from analysis.table_encoding import PER_ITEM, TableEncoder
-from analysis.table_joins import (
+from analysis.tables.context import MAX_JOIN_COLUMNS, PropertyContext, TablesRequest
+from analysis.tables.data import Table, demo_tables
+from analysis.tables.encoding import PER_ITEM, TableEncoder
+from analysis.tables.joins import (
     ALL_TABLES,
     column_pairs,
     documented_joins,
@@ -24,8 +24,8 @@ from analysis.table_joins import (
     spearman,
     value_counts,
 )
-from analysis.table_scores import OK
-from analysis.table_serialise import COLUMN, column_text
+from analysis.tables.scores import OK
+from analysis.tables.serialise import COLUMN, column_text
 
 
 def run(tables, encoders):

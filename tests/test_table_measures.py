@@ -12,15 +12,15 @@ import math
 import numpy as np
 import pytest
 
-from analysis.table_data import demo_tables
-from analysis.table_measures import cosine_to_original, item_scores, mcv
-from analysis.table_permutations import (
+from analysis.tables.data import demo_tables
+from analysis.tables.measures import cosine_to_original, item_scores, mcv
+from analysis.tables.permutations import (
     MAX_PERMUTATIONS,
     expected_count,
     inverse,
     permutations,
 )
-from analysis.table_scores import INVARIANT, OK, SKIPPED, ScoreGroup, unmeasured
+from analysis.tables.scores import INVARIANT, OK, SKIPPED, ScoreGroup, unmeasured
 
 # --- MCV ---------------------------------------------------------------------------------------
 

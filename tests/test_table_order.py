@@ -10,20 +10,20 @@ import pandas as pd
 import pytest
 from table_doubles import DIM, BagOfWordsEncoder, word_vector
 
-from analysis.encoders import ProgressFn
-from analysis.table_context import PropertyContext, TablesRequest
-from analysis.table_data import Table, demo_tables
-from analysis.table_encoding import CONTEXTUAL, PER_ITEM, TableEncoder
-from analysis.table_order import (
+from analysis.core.progress import ProgressFn
+from analysis.models.tokens import default_tokenizer
+from analysis.tables.context import PropertyContext, TablesRequest
+from analysis.tables.data import Table, demo_tables
+from analysis.tables.encoding import CONTEXTUAL, PER_ITEM, TableEncoder
+from analysis.tables.order import (
     MAX_ROW_ITEMS,
     reading_column_order,
     reading_row_order,
     run_column_order,
     run_row_order,
 )
-from analysis.table_scores import INVARIANT, OK, SKIPPED, ScoreGroup
-from analysis.table_serialise import COLUMN, ROW, TABLE, row_text, table_text
-from analysis.tokens import default_tokenizer
+from analysis.tables.scores import INVARIANT, OK, SKIPPED, ScoreGroup
+from analysis.tables.serialise import COLUMN, ROW, TABLE, row_text, table_text
 
 
 class WholeTextEncoder(BagOfWordsEncoder):

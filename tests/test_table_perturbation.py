@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 from table_doubles import BagOfWordsEncoder
 
-from analysis.table_context import PropertyContext, TablesRequest
-from analysis.table_data import Table, demo_tables
-from analysis.table_encoding import CONTEXTUAL, PER_ITEM, TableEncoder
-from analysis.table_perturbation import (
+from analysis.tables.context import PropertyContext, TablesRequest
+from analysis.tables.data import Table, demo_tables
+from analysis.tables.encoding import CONTEXTUAL, PER_ITEM, TableEncoder
+from analysis.tables.perturbation import (
     HEADER_VARIANTS,
     KINDS,
     header_words,
@@ -20,8 +20,8 @@ from analysis.table_perturbation import (
     replace_words,
     run_perturbation,
 )
-from analysis.table_scores import OK, SKIPPED, ScoreGroup
-from analysis.table_serialise import column_text
+from analysis.tables.scores import OK, SKIPPED, ScoreGroup
+from analysis.tables.serialise import column_text
 
 
 def run(tables, encoder, **request) -> list[ScoreGroup]:

@@ -9,20 +9,20 @@ import pandas as pd
 import pytest
 from table_doubles import BagOfWordsEncoder
 
-from analysis.table_context import PropertyContext, TablesRequest
-from analysis.table_data import Table
-from analysis.table_encoding import CONTEXTUAL, TableEncoder
-from analysis.table_entities import run_entity_stability
-from analysis.table_joins import run_join
-from analysis.table_relation_figures import (
+from analysis.tables.context import PropertyContext, TablesRequest
+from analysis.tables.data import Table
+from analysis.tables.encoding import CONTEXTUAL, TableEncoder
+from analysis.tables.entities import run_entity_stability
+from analysis.tables.joins import run_join
+from analysis.tables.relation_figures import (
     entity_figure,
     fd_figure,
     hetero_context_figure,
     hetero_purity_figure,
     join_figure,
 )
-from analysis.table_scores import NOT_MEANINGFUL, ScoreGroup, unmeasured
-from analysis.table_serialise import CELL, COLUMN
+from analysis.tables.scores import NOT_MEANINGFUL, ScoreGroup, unmeasured
+from analysis.tables.serialise import CELL, COLUMN
 
 BOLD = "<b>x</b>"
 ESCAPED = "&lt;b&gt;x&lt;/b&gt;"
@@ -37,7 +37,7 @@ def caption(fig) -> str:
 
 
 def result_of(groups, extra, models: list[str], tables: list[str], seed: int) -> dict:
-    """A stored result shaped as analysis.table_runs.compute writes it."""
+    """A stored result shaped as analysis.tables.runs.compute writes it."""
     return {
         "title": "Test property",
         "citation": "After Observatory.",

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from conftest import PROJECT_ROOT
 
-from analysis.store import Store
-from analysis.table_context import TablesRequest
-from analysis.table_data import demo_tables, read_table_path
-from analysis.table_runs import find_run, load_run, run_params, run_property, stored_runs
+from analysis.core.store import Store
+from analysis.tables.context import TablesRequest
+from analysis.tables.data import demo_tables, read_table_path
+from analysis.tables.runs import find_run, load_run, run_params, run_property, stored_runs
 
 
 def _demo(name: str):
@@ -46,10 +46,10 @@ def test_stored_runs_are_listed_newest_first_and_reopen_without_the_tables(store
 
 def test_every_table_property_has_its_parameters_estimate_and_figures() -> None:
     """Property ids are spelled in several tables; a new or renamed one must reach them all."""
-    from analysis.table_context import PROPERTY_PARAMETERS
-    from analysis.table_estimate import SECONDS_PER_COLUMN
-    from analysis.table_figure_sets import PER_PROPERTY
-    from analysis.table_properties import PROPERTIES
+    from analysis.tables.context import PROPERTY_PARAMETERS
+    from analysis.tables.estimate import SECONDS_PER_COLUMN
+    from analysis.tables.figure_sets import PER_PROPERTY
+    from analysis.tables.properties import PROPERTIES
 
     ids = set(PROPERTIES)
     assert len(ids) == 8

@@ -8,13 +8,13 @@ import pandas as pd
 import pytest
 from table_doubles import BagOfWordsEncoder
 
-from analysis.table_context import PropertyContext, TablesRequest
-from analysis.table_data import Table, demo_tables
-from analysis.table_encoding import CONTEXTUAL, PER_ITEM, TableEncoder
-from analysis.table_measures import mcv
-from analysis.table_sampling import reading_sample_fidelity, run_sample_fidelity, sample_rows
-from analysis.table_scores import OK, SKIPPED, ScoreGroup
-from analysis.table_serialise import COLUMN, column_text
+from analysis.tables.context import PropertyContext, TablesRequest
+from analysis.tables.data import Table, demo_tables
+from analysis.tables.encoding import CONTEXTUAL, PER_ITEM, TableEncoder
+from analysis.tables.measures import mcv
+from analysis.tables.sampling import reading_sample_fidelity, run_sample_fidelity, sample_rows
+from analysis.tables.scores import OK, SKIPPED, ScoreGroup
+from analysis.tables.serialise import COLUMN, column_text
 
 
 def run(tables, encoder, **request) -> list[ScoreGroup]:

@@ -1,4 +1,4 @@
-"""Tests for analysis.table_serialise: the text of each granularity and row-wise truncation with
+"""Tests for analysis.tables.serialise: the text of each granularity and row-wise truncation with
 the real MiniLM tokenizer (a table is cut between rows, never inside a cell)."""
 
 from __future__ import annotations
@@ -7,8 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.table_data import demo_tables
-from analysis.table_serialise import (
+from analysis.models.tokens import default_tokenizer
+from analysis.tables.data import demo_tables
+from analysis.tables.serialise import (
     COLUMN,
     GRANULARITIES,
     ROW,
@@ -24,7 +25,6 @@ from analysis.table_serialise import (
     table_text,
     texts_for,
 )
-from analysis.tokens import default_tokenizer
 
 LIMIT = 128  # the default maximum for column text
 CONTEXT = 256  # MiniLM's window, used for row and table text

@@ -1,4 +1,4 @@
-"""Tests for analysis.table_store: uploaded tables kept in the DuckDB store (schema 5), typed,
+"""Tests for analysis.tables.store: uploaded tables kept in the DuckDB store (schema 5), typed,
 refused when a name would silently change meaning, and still there after the store is reopened."""
 
 from __future__ import annotations
@@ -6,10 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis.errors import UserError
-from analysis.store import SCHEMA_VERSION, Store
-from analysis.table_data import Table, demo_tables, read_table_bytes
-from analysis.table_store import (
+from analysis.core.errors import UserError
+from analysis.core.store import SCHEMA_VERSION, Store
+from analysis.tables.data import Table, demo_tables, read_table_bytes
+from analysis.tables.store import (
     available_tables,
     delete_stored_table,
     load_stored_table,

@@ -10,9 +10,9 @@ import torch
 import torch.nn.functional as F
 from transformers import BertConfig, BertModel
 
-from analysis.encoders import LSAEncoder
-from analysis.errors import UserError
-from analysis.tempscale import TempScale, self_attention_modules, transformer_of
+from analysis.core.errors import UserError
+from analysis.length.tempscale import TempScale, self_attention_modules, transformer_of
+from analysis.models.encoders import LSAEncoder
 
 TEXTS = [
     "Return the number of items in a container.",

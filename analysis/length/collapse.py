@@ -1,0 +1,355 @@
+"""Length collapse (Zhou et al., ACL 2025, arXiv 2410.24200) and the TempScale what-if.
+
+Runs the sample of length_sample through the model once per attention temperature
+(length_forward), derives every diagnostic of length_collapse.md from that pass (length_stats,
+length_attention), and stores one result per temperature keyed by every parameter, so a sweep
+that adds a temperature reuses the ones already computed and a finished analysis reopens
+instantly after a restart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from analysis.core.errors import UserError
+from analysis.core.progress import ProgressFn
+from analysis.core.results import StoredResult, cached_result, find_result, params_key
+from analysis.core.store import Store
+from analysis.corpus.corpora import Corpus, load_documents
+from analysis.length.attention import attention_diagnostics, subsample_size
+from analysis.length.forward import TauPass, run_pass
+from analysis.length.sample import (
+    BUCKETS,
+    DEFAULT_LENGTHS,
+    MIN_PER_BUCKET,
+    TRUNCATE,
+    LengthRequest,
+    LengthSample,
+    plan_sample,
+)
+from analysis.length.stats import (
+    cross_similarity,
+    length_probe,
+    mean_centred,
+    mpc,
+    mpc_interval,
+    pca_map,
+    spread_and_rank,
+    task_accuracy,
+    whitened,
+)
+from analysis.length.tempscale import transformer_of
+from analysis.models.encoders import Encoder, load_encoder
+
+KIND = "length_collapse"
+ATTENTION_KIND = "length_attention"
+VERSION = 1
+# all-MiniLM-L6-v2 on the 2-core reference machine: 5-6k tokens/s idle, ~2k with other work
+# running; the estimate takes the middle.
+TOKENS_PER_SECOND = 4000.0
+STATS_SECONDS = 1.5  # probes, bootstrap, PCA and whitening per temperature at the default size
+ATTENTION_SECONDS_PER_TEXT = 0.12  # eager attention, one text at a time, with power iteration
+CITATION = "After Zhou et al., ACL 2025 (arXiv 2410.24200)."
+NOT_A_TRANSFORMER = (
+    "Length diagnostics run the model on texts cut to each length and read its attention, so "
+    "they need a transformer: the bundled MiniLM, the random-weights control, or a local "
+    "sentence-transformers folder. {what}"
+)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A checked request with its model loaded and its sample drawn: ready to estimate or run."""
+
+    corpus: Corpus
+    request: LengthRequest
+    encoder: Encoder
+    sample: LengthSample
+
+    @property
+    def model_key(self) -> str:
+        return self.encoder.info.model_key
+
+    def params(self, tau: float) -> dict[str, Any]:
+        return {
+            "version": VERSION,
+            "model": self.model_key,
+            **self.request.sample_params(),
+            "tau": tau,
+        }
+
+    def job_key(self) -> str:
+        """One background job per corpus and full request (all temperatures)."""
+        every = {**self.params(0.0), "tau": list(self.request.taus)}
+        return f"length:{self.corpus.corpus_id}:{params_key(every)}:{self.request.attention}"
+
+    def estimate_seconds(self) -> float:
+        """Seconds the whole run should take: tokens / measured throughput, per temperature."""
+        per_tau = self.sample.total_tokens / TOKENS_PER_SECOND + STATS_SECONDS
+        if self.request.attention:
+            per_tau += subsample_size(self.sample) * ATTENTION_SECONDS_PER_TEXT
+        return len(self.request.taus) * per_tau
+
+
+def suggested_mode(store: Store, corpus: Corpus, longest: int = DEFAULT_LENGTHS[-1]) -> str:
+    """Controlled truncation when enough texts reach ``longest`` tokens, else natural buckets.
+
+    Counted with the stored word-piece counts of the bundled tokenizer (+ [CLS]/[SEP]): a
+    default, not a promise; prepare() counts with the chosen model's own tokenizer.
+    """
+    long_texts = (
+        store.cursor()
+        .execute(
+            "SELECT count(DISTINCT text_sha256) FROM documents "
+            "WHERE corpus_id = ? AND n_tokens + 2 >= ?",
+            [corpus.corpus_id, longest],
+        )
+        .fetchall()[0][0]
+    )
+    return TRUNCATE if long_texts >= MIN_PER_BUCKET else BUCKETS
+
+
+def prepare(store: Store, corpus: Corpus, request: LengthRequest) -> Prepared:
+    """Check the request, load the model, draw the sample (a UserError explains any problem)."""
+    request = request.normalised()
+    if request.model == "lsa":
+        raise UserError(NOT_A_TRANSFORMER.format(what="LSA has no tokens, layers or attention."))
+    if request.model.startswith("external:"):
+        raise UserError(
+            NOT_A_TRANSFORMER.format(what="Imported vectors cannot embed truncated texts.")
+        )
+    if request.label_column is not None and request.label_column not in corpus.metadata_names:
+        known = ", ".join(corpus.label_columns) or "none"
+        raise UserError(
+            f"'{request.label_column}' is not a column of corpus '{corpus.name}' (label "
+            f"columns: {known})."
+        )
+    encoder = load_encoder(request.model)
+    _, lock = transformer_of(encoder)  # a UserError for encoders without layers
+    documents = load_documents(store, corpus, with_metadata=request.label_column is not None)
+    tokenizer = encoder._hidden.tokenizer
+    sample = plan_sample(documents, tokenizer, int(encoder.info.max_length), request, lock)
+    return Prepared(corpus, request, encoder, sample)
+
+
+def _bucket_results(prepared: Prepared, tau_pass: TauPass) -> tuple[list[dict[str, Any]], float]:
+    """Per-bucket statistics and the overall length-probe accuracy."""
+    sample, seed = prepared.sample, prepared.request.seed
+    unit = tau_pass.embeddings
+    groups = sample.group
+    probe_accuracy, recall = length_probe(unit, sample.bucket, groups, seed)
+    centred, white = mean_centred(unit), whitened(unit)
+    rows = []
+    for b, summary in enumerate(sample.summary()["buckets"]):
+        items = sample.items_of(b)
+        spread, rank, pc1 = spread_and_rank(unit[items])
+        row = {
+            **summary,
+            "mpc": mpc(unit[items]),
+            "ci": list(mpc_interval(unit[items], seed=[seed, b])),
+            "spread": spread,
+            "effective_rank": rank,
+            "pc1_share": pc1,
+            "probe_accuracy": float(recall[b]),
+            "pooled_mpc": [mpc(layer[items]) for layer in tau_pass.layers],
+            "hc_dc": tau_pass.hc_dc[:, b].tolist(),
+            "token_mpc": tau_pass.token_mpc[:, b].tolist(),
+            "centered_mpc": mpc(centred[items]),
+            "whitened_mpc": mpc(white[items]),
+        }
+        if sample.labels is not None:
+            accuracy, majority = task_accuracy(
+                unit[items], sample.labels[items], groups[items], seed
+            )
+            row["task_accuracy"], row["majority_share"] = accuracy, majority
+        rows.append(row)
+    return rows, probe_accuracy
+
+
+def analyse_tau(prepared: Prepared, tau: float, progress: ProgressFn | None) -> dict[str, Any]:
+    """Every per-temperature diagnostic (1-7, 9-12) from one forward pass; JSON-ready."""
+    sample = prepared.sample
+    tau_pass = run_pass(prepared.encoder, sample, tau, progress)
+    # One BLAS thread: with torch's threads just released and other work on 2 cores, threaded
+    # SVDs of these small matrices ran up to 10x slower than single-threaded ones.
+    with threadpool_limits(1):
+        buckets, probe_accuracy = _bucket_results(prepared, tau_pass)
+        pairwise, centroid = cross_similarity(
+            tau_pass.embeddings, sample.bucket, sample.group, sample.k
+        )
+        coords, explained = pca_map(tau_pass.embeddings, prepared.request.seed)
+    result: dict[str, Any] = {
+        "tau": tau,
+        "sample": sample.summary(),
+        "buckets": buckets,
+        "gap": buckets[-1]["mpc"] - buckets[0]["mpc"],
+        "probe": {"accuracy": probe_accuracy, "chance": 1.0 / sample.k},
+        "cross": {"pairwise": pairwise.tolist(), "centroid": centroid.tolist()},
+        "map": {
+            "x": np.round(coords[:, 0], 5).tolist(),
+            "y": np.round(coords[:, 1], 5).tolist(),
+            "bucket": sample.bucket.tolist(),
+            "explained": explained,
+        },
+        "dim": int(tau_pass.embeddings.shape[1]),
+        "forward_seconds": tau_pass.seconds,
+    }
+    if sample.labels is not None:
+        scores = [row["task_accuracy"] for row in buckets if row["task_accuracy"] is not None]
+        result["task"] = {
+            "label_column": prepared.request.label_column,
+            "mean_accuracy": float(np.mean(scores)) if scores else None,
+        }
+    return result
+
+
+@dataclass(frozen=True)
+class LengthReport:
+    """Every temperature's stored result for one request, plus what captions need."""
+
+    corpus: str
+    model: str
+    request: LengthRequest
+    taus: dict[float, dict[str, Any]]
+    attention: dict[float, dict[str, Any]]
+    seconds: dict[float, float]
+    reused: bool
+
+    @property
+    def reference(self) -> dict[str, Any]:
+        """The tau = 1 result (always part of a run)."""
+        return self.taus[1.0]
+
+    @property
+    def bucket_names(self) -> list[str]:
+        return [row["name"] for row in self.reference["buckets"]]
+
+    @property
+    def per_bucket(self) -> int:
+        return self.reference["buckets"][0]["n_texts"]
+
+    def caption(self, taus: list[float] | None = None) -> str:
+        request = self.request
+        design = (
+            f"controlled truncation of the same {self.per_bucket} texts"
+            if request.mode == TRUNCATE
+            else f"natural length buckets, {self.per_bucket} texts each"
+        )
+        shown = ", ".join(f"{t:g}" for t in (taus or list(self.taus)))
+        return (
+            f"{self.model} on '{self.corpus}': {design}; lengths {', '.join(self.bucket_names)} "
+            f"(tokens incl. [CLS]/[SEP]); τ = {shown}; seed {request.seed}. {CITATION}"
+        )
+
+    def summary(self) -> str:
+        """The finding in a few plain sentences, with the numbers that carry it."""
+        ref = self.reference
+        rows, names = ref["buckets"], self.bucket_names
+        first, last = rows[0], rows[-1]
+        gap = ref["gap"]
+        verb = "rises" if gap > 0 else "falls" if gap < 0 else "stays"
+        pooled0, pooled1 = first["pooled_mpc"][0], last["pooled_mpc"][0]
+        parts = [
+            f"At τ = 1, the mean pairwise cosine (MPC) of the embeddings {verb} from "
+            f"{first['mpc']:.3f} ({names[0]}) to {last['mpc']:.3f} ({names[-1]}), gap "
+            f"{gap:+.3f}.",
+            f"Mean-pooling the layer-0 input embeddings, before any attention, already goes "
+            f"from {pooled0:.3f} to {pooled1:.3f} (gap {pooled1 - pooled0:+.3f}).",
+        ]
+        scaled = [tau for tau in self.taus if tau != 1.0]
+        if scaled and abs(gap) > 1e-9:
+            best = min(scaled, key=lambda tau: abs(self.taus[tau]["gap"]))
+            change = 100 * (abs(gap) - abs(self.taus[best]["gap"])) / abs(gap)
+            parts.append(
+                f"τ = {best:g} {'narrows' if change >= 0 else 'widens'} the gap by "
+                f"{abs(change):.1f}% (to {self.taus[best]['gap']:+.3f})"
+                + (", the best of the temperatures tried." if len(scaled) > 1 else ".")
+            )
+        probe = ref["probe"]
+        parts.append(
+            f"A linear probe reads the length bucket off the embedding with "
+            f"{probe['accuracy']:.0%} accuracy (chance {probe['chance']:.0%})."
+        )
+        return " ".join(parts)
+
+
+def _report(
+    prepared: Prepared, found: dict[float, StoredResult], attention: dict[float, StoredResult]
+) -> LengthReport:
+    return LengthReport(
+        corpus=prepared.corpus.name,
+        model=prepared.encoder.info.name,
+        request=prepared.request,
+        taus={tau: stored.result for tau, stored in found.items()},
+        attention={tau: stored.result for tau, stored in attention.items()},
+        seconds={tau: stored.seconds for tau, stored in found.items()},
+        reused=all(stored.reused for stored in found.values()),
+    )
+
+
+def find_length_report(store: Store, prepared: Prepared) -> LengthReport | None:
+    """The stored report for exactly this request, or None if any part is missing."""
+    corpus_id = prepared.corpus.corpus_id
+    found, attention = {}, {}
+    for tau in prepared.request.taus:
+        stored = find_result(store, KIND, prepared.params(tau), corpus_id)
+        if stored is None:
+            return None
+        found[tau] = stored
+        if prepared.request.attention:
+            stored = find_result(store, ATTENTION_KIND, prepared.params(tau), corpus_id)
+            if stored is None:
+                return None
+            attention[tau] = stored
+    return _report(prepared, found, attention)
+
+
+def _offset(progress: ProgressFn | None, before: int, total: int) -> ProgressFn | None:
+    """Map one step's progress onto the whole run's."""
+    if progress is None:
+        return None
+    return lambda done, _: progress(before + done, total)
+
+
+def run_length_analysis(
+    store: Store, prepared: Prepared, progress: ProgressFn | None = None
+) -> LengthReport:
+    """Every temperature of the request, from the store where possible, computed otherwise."""
+    request, sample = prepared.request, prepared.sample
+    corpus_id = prepared.corpus.corpus_id
+    attention_texts = subsample_size(sample) if request.attention else 0
+    step = sample.n_texts + attention_texts
+    total = step * len(request.taus)
+    found, attention = {}, {}
+    for index, tau in enumerate(request.taus):
+        before = index * step
+        found[tau] = cached_result(
+            store,
+            KIND,
+            prepared.params(tau),
+            partial(analyse_tau, prepared, tau, _offset(progress, before, total)),
+            corpus_id,
+        )
+        if request.attention:
+            attention[tau] = cached_result(
+                store,
+                ATTENTION_KIND,
+                prepared.params(tau),
+                partial(
+                    attention_diagnostics,
+                    prepared.encoder,
+                    sample,
+                    tau,
+                    request.seed,
+                    _offset(progress, before + sample.n_texts, total),
+                ),
+                corpus_id,
+            )
+        if progress is not None:
+            progress(before + step, total)
+    return _report(prepared, found, attention)

@@ -1,0 +1,365 @@
+"""The embedding map: one scatter of every document, coloured by a column, with hover text.
+
+Maps are the figure people stare at longest and select from, so three things matter here beyond
+looks: every point carries its doc id in ``customdata`` (Streamlit reports selections per trace,
+and only customdata survives that), no user text reaches plotly unescaped, and large maps stay
+responsive (WebGL, a seeded sample above a cap, hover text built in one cheap pass).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from analysis.output.style import PALETTE, escape, style_figure
+
+MAX_DRAWN_POINTS = 200_000
+MAX_CATEGORIES = 30  # more legend entries than this cannot be told apart by colour
+HOVER_CHARS = 200
+HOVER_LINE = 60
+FIELD_CHARS = 80
+MISSING = "(missing)"
+MISSING_COLOUR = "#BBBBBB"
+OTHER_COLOUR = "#777777"
+HIGHLIGHT_OUTLINE = "#000000"
+UIREVISION = "embedlens-map"  # constant, so zoom and pan survive Streamlit reruns
+HOVERTEMPLATE = "%{text}<br>doc %{customdata}<extra></extra>"
+
+
+@dataclass(frozen=True)
+class MapView:
+    """The figure plus how much of the map it shows, so pages can say so next to it."""
+
+    figure: go.Figure
+    drawn: int
+    total: int
+    sampled: bool
+
+
+@dataclass(frozen=True)
+class _Categories:
+    """Per-point category codes (-1 = missing) and the escaped legend name of each code."""
+
+    codes: np.ndarray
+    names: list[str]
+    lumped: int  # how many distinct values were folded into the last, "other", code
+
+
+def map_figure(
+    coords: np.ndarray,
+    doc_ids: np.ndarray,
+    texts: Sequence[str],
+    color: pd.Series | None = None,
+    color_name: str | None = None,
+    hover_fields: pd.DataFrame | None = None,
+    highlight: np.ndarray | None = None,
+    highlight_name: str = "search results",
+    title: str = "",
+    caption: str = "",
+    max_points: int = MAX_DRAWN_POINTS,
+    seed: int = 0,
+    point_size: float | None = None,
+    axis_names: tuple[str, ...] = ("dim 1", "dim 2", "dim 3"),
+    height: int = 640,
+) -> MapView:
+    """Scatter of a 2-D or 3-D projection; title, caption and all labels are plain text.
+
+    ``color`` and ``hover_fields`` are aligned with ``coords`` by position, not by index.
+    Categorical colours (non-numeric, bool, or integers with at most MAX_CATEGORIES values) give
+    one trace per category, so the legend can toggle them; numbers give one colour-scaled trace.
+    Above ``max_points`` a seeded uniform sample is drawn, always including highlighted points
+    (so more than ``max_points`` are drawn if more than that are highlighted).
+    """
+    coords, doc_ids = _checked(coords, doc_ids, texts, color, hover_fields, max_points, axis_names)
+    total = len(coords)
+    highlighted = np.isin(doc_ids, highlight) if highlight is not None else np.zeros(total, bool)
+    rows = _sample_rows(highlighted, max_points, seed)
+    size = point_size if point_size is not None else _default_point_size(rows.size)
+    colour_label = escape(color_name or "colour")
+    columns = _hover_columns(hover_fields, color, color_name or "colour")
+    hover = _hover_text(texts, columns, rows)
+    points = _Points(coords[rows], doc_ids[rows], hover)
+
+    notes = []
+    legend_title = ""
+    if color is None:
+        traces = [points.trace(np.arange(rows.size), "documents", _marker(size, PALETTE[0]))]
+        traces[0]["showlegend"] = False
+    elif _is_categorical(color):
+        categories = _categories(color)
+        traces = _category_traces(points, categories, rows, size)
+        legend_title = colour_label
+        if categories.lumped:
+            notes.append(
+                f"Colour: {len(categories.names) - 1} most frequent values of {colour_label}; "
+                f"{categories.lumped:,} others as 'other'."
+            )
+    else:
+        traces = _numeric_traces(points, _as_float(color), rows, colour_label, size)
+    if highlighted[rows].any():
+        traces.append(_highlight_trace(points, highlighted[rows], escape(highlight_name), size))
+
+    fig = go.Figure(data=traces)
+    _layout(fig, coords.shape[1], axis_names, legend_title)
+    if rows.size < total:
+        notes.append(f"drawn: {rows.size:,} of {total:,} points (uniform sample, seed {seed}).")
+    full_caption = " ".join([escape(caption), *notes]).strip()
+    style_figure(fig, escape(title), full_caption, height)
+    return MapView(figure=fig, drawn=int(rows.size), total=total, sampled=rows.size < total)
+
+
+def _checked(
+    coords: np.ndarray,
+    doc_ids: np.ndarray,
+    texts: Sequence[str],
+    color: pd.Series | None,
+    hover_fields: pd.DataFrame | None,
+    max_points: int,
+    axis_names: tuple[str, ...],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Misaligned inputs would silently attach hover text to the wrong point: refuse them."""
+    coords = np.asarray(coords, dtype=float)
+    doc_ids = np.asarray(doc_ids)
+    if coords.ndim != 2 or coords.shape[1] not in (2, 3):
+        raise ValueError(f"coords must be [n, 2] or [n, 3], got shape {coords.shape}")
+    n = len(coords)
+    lengths = {"doc_ids": len(doc_ids), "texts": len(texts)}
+    if color is not None:
+        lengths["color"] = len(color)
+    if hover_fields is not None:
+        lengths["hover_fields"] = len(hover_fields)
+    wrong = {name: length for name, length in lengths.items() if length != n}
+    if wrong:
+        raise ValueError(f"{n} coordinates but lengths {wrong}")
+    if len(axis_names) < coords.shape[1]:
+        raise ValueError(f"{coords.shape[1]} dimensions but axis names {axis_names}")
+    if max_points < 1:
+        raise ValueError(f"max_points must be positive, got {max_points}")
+    return coords, doc_ids
+
+
+def _sample_rows(highlighted: np.ndarray, max_points: int, seed: int) -> np.ndarray:
+    """Rows to draw, in data order; a uniform sample never hides a search result."""
+    total = highlighted.size
+    if total <= max_points:
+        return np.arange(total)
+    forced = np.flatnonzero(highlighted)
+    others = np.flatnonzero(~highlighted)
+    k = min(max(max_points - forced.size, 0), others.size)
+    picked = np.random.default_rng(seed).choice(others, size=k, replace=False)
+    return np.sort(np.concatenate([forced, picked]))
+
+
+def _default_point_size(n: int) -> float:
+    """Shrink markers as the map fills up: 7 px up to 1k points, 2 px from 100k, log-linear."""
+    return float(np.clip(7.0 - 2.5 * (np.log10(max(n, 1)) - 3.0), 2.0, 7.0))
+
+
+def _hover_text(
+    texts: Sequence[str], fields: list[tuple[str, pd.Series]], rows: np.ndarray
+) -> np.ndarray:
+    """Escaped document text followed by one escaped 'name: value' line per field."""
+    documents = np.asarray(texts, dtype=object)[rows]
+    hover = np.fromiter(map(_hover_document, documents), dtype=object, count=rows.size)
+    for name, values in fields:
+        hover = hover + f"<br>{escape(name)}: " + _display_values(values.iloc[rows])
+    return hover
+
+
+def _hover_document(text: object) -> str:
+    """Whitespace collapsed, cut at HOVER_CHARS with a visible mark, wrapped, escaped.
+
+    A plain per-text loop: pyarrow regex replace, numpy.strings and textwrap all measured slower
+    for 50k texts (up to tenfold), and this runs on every rerun that redraws the map.
+    """
+    if not isinstance(text, str):
+        return ""
+    short = " ".join(text[:HOVER_CHARS].split())
+    if len(text) > HOVER_CHARS:
+        short = short[: HOVER_CHARS - 1].rstrip() + "…"
+    if len(short) <= HOVER_LINE:
+        return html.escape(short, quote=False)
+    return html.escape(_wrap(short), quote=False).replace("\n", "<br>")
+
+
+def _wrap(text: str) -> str:
+    """Break at the last space within HOVER_LINE characters; hard-break longer words (URLs, CJK)."""
+    lines = []
+    start = 0
+    while len(text) - start > HOVER_LINE:
+        stop = text.rfind(" ", start, start + HOVER_LINE + 1)
+        if stop <= start:
+            stop = start + HOVER_LINE
+            lines.append(text[start:stop])
+            start = stop
+        else:
+            lines.append(text[start:stop])
+            start = stop + 1
+    lines.append(text[start:])
+    return "\n".join(lines)
+
+
+def _hover_columns(
+    hover_fields: pd.DataFrame | None, color: pd.Series | None, color_name: str
+) -> list[tuple[str, pd.Series]]:
+    """The colour column is shown too: hover gives its real value where the legend says 'other'."""
+    columns = [] if hover_fields is None else list(hover_fields.items())
+    if color is not None:
+        columns.append((color_name, color))
+    return [(str(name), values) for name, values in columns]
+
+
+def _display_values(values: pd.Series) -> np.ndarray:
+    """Short one-line escaped strings; floats rounded because 17 digits help nobody."""
+    if pd.api.types.is_float_dtype(values):
+        shown = values.map("{:.4g}".format, na_action="ignore").astype("string")
+    else:
+        shown = values.astype("string")
+    shown = shown.fillna(MISSING).str.replace("[\t\n\r]", " ", regex=True)
+    shown = shown.where(shown.str.len() <= FIELD_CHARS, shown.str.slice(0, FIELD_CHARS - 1) + "…")
+    escaped = (
+        shown.str.replace("&", "&amp;", regex=False)
+        .str.replace("<", "&lt;", regex=False)
+        .str.replace(">", "&gt;", regex=False)
+    )
+    return escaped.to_numpy(dtype=object)
+
+
+def _is_categorical(color: pd.Series) -> bool:
+    """Small integer sets (labels, cluster ids) read better as classes than as a colour ramp."""
+    if pd.api.types.is_bool_dtype(color) or not pd.api.types.is_numeric_dtype(color):
+        return True
+    return pd.api.types.is_integer_dtype(color) and color.nunique() <= MAX_CATEGORIES
+
+
+def _categories(color: pd.Series) -> _Categories:
+    """Codes and legend names, keeping the most frequent values when there are too many."""
+    categorical = pd.Categorical(color.reset_index(drop=True))
+    codes = np.asarray(categorical.codes, dtype=np.int64)
+    names = [escape(name) for name in categorical.categories]
+    if len(names) <= MAX_CATEGORIES:
+        return _Categories(codes, names, lumped=0)
+    counts = np.bincount(codes[codes >= 0], minlength=len(names))
+    kept = np.sort(np.argsort(-counts, kind="stable")[: MAX_CATEGORIES - 1])
+    other = kept.size
+    remap = np.full(len(names), other, dtype=np.int64)
+    remap[kept] = np.arange(other)
+    lumped = len(names) - other
+    codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
+    return _Categories(codes, [names[i] for i in kept] + [f"other ({lumped:,} values)"], lumped)
+
+
+def _as_float(color: pd.Series) -> np.ndarray:
+    return color.to_numpy(dtype=float, na_value=np.nan)
+
+
+@dataclass(frozen=True)
+class _Points:
+    """The drawn points; every trace is a subset of them, so customdata stays the doc id."""
+
+    coords: np.ndarray
+    doc_ids: np.ndarray
+    hover: np.ndarray
+
+    def trace(self, idx: np.ndarray, name: str, marker: dict) -> dict:
+        """A trace as a plain dict: plotly validates it once, inside go.Figure."""
+        trace = {
+            "type": "scattergl" if self.coords.shape[1] == 2 else "scatter3d",
+            "mode": "markers",
+            "name": name,
+            "x": self.coords[idx, 0],
+            "y": self.coords[idx, 1],
+            "customdata": self.doc_ids[idx],
+            "text": self.hover[idx],
+            "hovertemplate": HOVERTEMPLATE,
+            "marker": marker,
+        }
+        if self.coords.shape[1] == 3:
+            trace["z"] = self.coords[idx, 2]
+        return trace
+
+
+def _marker(size: float, colour: str | np.ndarray, **extra: object) -> dict:
+    return {"size": size, "color": colour, "opacity": 0.8, "line": {"width": 0}, **extra}
+
+
+def _category_traces(
+    points: _Points, categories: _Categories, rows: np.ndarray, size: float
+) -> list:
+    """One trace per category so legend clicks toggle classes; missing values last, in grey."""
+    codes = categories.codes[rows]
+    other = len(categories.names) - 1 if categories.lumped else -1
+    traces = []
+    for code, name in enumerate(categories.names):
+        idx = np.flatnonzero(codes == code)
+        if idx.size:
+            colour = OTHER_COLOUR if code == other else PALETTE[code % len(PALETTE)]
+            traces.append(points.trace(idx, name, _marker(size, colour)))
+    missing = np.flatnonzero(codes < 0)
+    if missing.size:
+        traces.append(points.trace(missing, MISSING, _marker(size, MISSING_COLOUR)))
+    return traces
+
+
+def _numeric_traces(
+    points: _Points, values: np.ndarray, rows: np.ndarray, label: str, size: float
+) -> list:
+    """One colour-scaled trace; the scale spans all points, so sampling does not shift it."""
+    finite = np.isfinite(values)
+    drawn = values[rows]
+    present = np.flatnonzero(np.isfinite(drawn))
+    traces = []
+    if present.size:
+        marker = _marker(
+            size,
+            drawn[present],
+            colorscale="Viridis",
+            cmin=float(values[finite].min()),
+            cmax=float(values[finite].max()),
+            showscale=True,
+            colorbar={"title": {"text": label}, "thickness": 14},
+        )
+        traces.append(points.trace(present, label, marker))
+        traces[0]["showlegend"] = False
+    missing = np.flatnonzero(~np.isfinite(drawn))
+    if missing.size:
+        traces.append(points.trace(missing, MISSING, _marker(size, MISSING_COLOUR)))
+    return traces
+
+
+def _highlight_trace(points: _Points, mask: np.ndarray, name: str, size: float) -> dict:
+    """Outlined rings drawn last, so results stay visible on top of any colouring."""
+    marker = {
+        "size": size * 2 + 4,
+        "color": "rgba(0,0,0,0)",
+        "line": {"color": HIGHLIGHT_OUTLINE, "width": 1.5},
+    }
+    return points.trace(np.flatnonzero(mask), name, marker)
+
+
+def _layout(fig: go.Figure, dims: int, axis_names: tuple[str, ...], legend_title: str) -> None:
+    """Tick labels hidden: projection axes have no units, and numbers on them invite misreading."""
+    axes = [
+        {
+            "title": {"text": escape(name)},
+            "showticklabels": False,
+            "ticks": "",
+            "showgrid": False,
+            "zeroline": False,
+        }
+        for name in axis_names[:dims]
+    ]
+    if dims == 2:
+        fig.update_layout(xaxis=axes[0], yaxis=axes[1], dragmode="lasso")
+    else:
+        fig.update_layout(scene={"xaxis": axes[0], "yaxis": axes[1], "zaxis": axes[2]})
+    fig.update_layout(
+        uirevision=UIREVISION,
+        legend={"itemsizing": "constant", "title": {"text": legend_title}},
+        hovermode="closest",
+    )
