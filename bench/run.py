@@ -65,15 +65,9 @@ from analysis.map.projection import (  # noqa: E402
     warm_up,
 )
 from analysis.models.encoders import SentenceTransformerEncoder, load_encoder  # noqa: E402
-from analysis.vectors.embedding import (  # noqa: E402
-    CorpusModel,
-    Representation,
-    corpus_models,
-    embed_corpus,
-    load_model_vectors,
-    load_vectors,
-    write_cache,
-)
+from analysis.vectors.cache import Representation, write_cache  # noqa: E402
+from analysis.vectors.catalogue import CorpusModel, corpus_models, load_model_vectors, load_vectors  # noqa: E402
+from analysis.vectors.embedding import embed_corpus  # noqa: E402
 from analysis.vectors.ingest import ingest  # noqa: E402
 from analysis.vectors.search import top_k_cosine  # noqa: E402
 from bench.tables_bench import bench_tables  # noqa: E402

@@ -27,7 +27,7 @@ from analysis.output.figure_files import (
     figure_html,
     require_chromium,
 )
-from analysis.report.reports import pin_chart
+from analysis.report.pins import pin_chart
 
 MODEL_CHOICES = {
     f"{DEFAULT_MODEL_NAME} (bundled)": "default",

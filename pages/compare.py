@@ -27,7 +27,7 @@ from analysis.core.errors import UserError
 from analysis.core.results import StoredResult, params_key
 from analysis.corpus.corpora import Corpus, list_corpora, load_documents
 from analysis.models.pooling import POOLINGS
-from analysis.vectors.embedding import corpus_models
+from analysis.vectors.catalogue import corpus_models
 from analysis.vectors.estimate import format_seconds
 from pages._results_ui import show_or_run
 from pages._ui import chart_with_actions, corpus_choice, require_navigation, store

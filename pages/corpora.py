@@ -9,6 +9,7 @@ import streamlit as st
 
 from analysis.core.config import Limits
 from analysis.core.errors import UserError
+from analysis.corpus.columns import detect_label_columns, detect_text_column
 from analysis.corpus.corpora import (
     IngestOptions,
     delete_corpus,
@@ -18,17 +19,11 @@ from analysis.corpus.corpora import (
 )
 from analysis.corpus.demo import demo_corpora
 from analysis.corpus.figures import label_counts, length_histogram
-from analysis.corpus.readers import (
-    SUPPORTED_SUFFIXES,
-    ParsedTable,
-    detect_label_columns,
-    detect_text_column,
-    read_pasted,
-    read_path,
-)
+from analysis.corpus.readers import SUPPORTED_SUFFIXES, ParsedTable, read_pasted, read_path
 from analysis.corpus.uploads import parse_uploads
 from analysis.models.encoders import DEFAULT_MODEL_NAME
-from analysis.vectors.embedding import corpus_models, embed_corpus
+from analysis.vectors.catalogue import corpus_models
+from analysis.vectors.embedding import embed_corpus
 from analysis.vectors.ingest import ingest
 from pages._ui import (
     chart_actions,

@@ -15,7 +15,7 @@ from analysis.map.colours import color_choices, projection_view
 from analysis.map.projection import Projection, ProjectionParams, find_projection, project
 from analysis.map.selection import selected_doc_ids
 from analysis.output.data_files import csv_bytes, parquet_bytes
-from analysis.vectors.embedding import CorpusModel, corpus_models, load_vectors
+from analysis.vectors.catalogue import CorpusModel, corpus_models, load_vectors
 from analysis.vectors.search import semantic_search, top_k_cosine
 from pages._ui import (
     chart_actions,

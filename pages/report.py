@@ -8,7 +8,7 @@ import streamlit as st
 
 from analysis.core.errors import UserError
 from analysis.output.figure_files import export_stem, require_chromium
-from analysis.report.reports import (
+from analysis.report.pins import (
     Pin,
     list_pins,
     move_pin,
@@ -16,9 +16,8 @@ from analysis.report.reports import (
     pin_figure,
     provenance,
     remove_pin,
-    report_html,
-    report_zip,
 )
+from analysis.report.render import report_html, report_zip
 from pages._ui import data_downloads, require_navigation, store
 
 require_navigation()

@@ -14,7 +14,8 @@ from analysis.core.store import Store
 from analysis.corpus.corpora import IngestOptions, get_corpus
 from analysis.corpus.readers import read_bytes
 from analysis.map.projection import ProjectionParams, project
-from analysis.vectors.embedding import corpus_models, embed_corpus
+from analysis.vectors.catalogue import corpus_models
+from analysis.vectors.embedding import embed_corpus
 from analysis.vectors.ingest import ingest
 
 pytestmark = pytest.mark.browser

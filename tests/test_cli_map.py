@@ -153,7 +153,7 @@ def test_search_keeps_the_similarity_score_when_metadata_has_a_score_column(
     capsys, db: str
 ) -> None:
     from analysis.core.store import open_store
-    from analysis.vectors.embedding import load_model_vectors
+    from analysis.vectors.catalogue import load_model_vectors
     from analysis.vectors.search import semantic_search
 
     code, out, _ = run(capsys, "search", "tiny", "a pet animal", "--k", "4", "--db", db)

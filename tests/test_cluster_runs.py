@@ -13,7 +13,7 @@ from analysis.corpus.corpora import IngestOptions
 from analysis.corpus.readers import read_path
 from analysis.map.cluster_runs import ClusterRequest, latest_clustering, run_clustering
 from analysis.map.clustering import cluster_embeddings
-from analysis.vectors.embedding import corpus_models
+from analysis.vectors.catalogue import corpus_models
 from analysis.vectors.ingest import ingest
 
 TOPICS = (("cat", "dog", "kitten"), ("stock", "bond", "market"), ("python", "code", "compiler"))

@@ -137,7 +137,7 @@ def test_failure_during_write_leaves_nothing(store: Store, tiny_csv: Path, monke
 
 
 def test_imported_vectors_become_a_model(store: Store, tmp_path: Path) -> None:
-    from analysis.vectors.embedding import corpus_models, load_model_vectors
+    from analysis.vectors.catalogue import corpus_models, load_model_vectors
 
     csv = tmp_path / "docs.csv"
     csv.write_text("text\nfirst\nsecond\nthird\n")

@@ -14,7 +14,8 @@ from analysis.core.store import Store
 from analysis.corpus.corpora import IngestOptions, load_documents
 from analysis.corpus.readers import read_bytes, read_path
 from analysis.vectors import embedding as embedding_module
-from analysis.vectors.embedding import corpus_models, embed_corpus, load_model_vectors
+from analysis.vectors.catalogue import corpus_models, load_model_vectors
+from analysis.vectors.embedding import embed_corpus
 from analysis.vectors.export import export_vectors
 from analysis.vectors.ingest import ingest
 
@@ -113,7 +114,7 @@ def test_export_parquet_and_npy(store, tiny, tmp_path) -> None:
 def test_vectors_load_right_after_a_single_row_lookup(store, tiny) -> None:
     """DuckDB refuses a query while a one-row result is unfinished on the same cursor."""
     from analysis.corpus.corpora import get_corpus
-    from analysis.vectors.embedding import load_vectors, resolve_corpus_model
+    from analysis.vectors.catalogue import load_vectors, resolve_corpus_model
 
     embed_corpus(store, tiny)
     corpus = get_corpus(store, tiny)

@@ -12,7 +12,7 @@ from analysis.corpus.corpora import IngestOptions
 from analysis.corpus.readers import read_path
 from analysis.map import neighbors
 from analysis.map.neighbors import KnnGraph, approximate_knn, compute_knn, corpus_knn, exact_knn
-from analysis.vectors.embedding import corpus_models
+from analysis.vectors.catalogue import corpus_models
 from analysis.vectors.ingest import ingest
 
 

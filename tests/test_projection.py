@@ -15,7 +15,7 @@ from analysis.corpus.readers import read_path
 from analysis.map.cluster_runs import ClusterRequest, run_clustering
 from analysis.map.projection import ProjectionParams, find_projection, project
 from analysis.map.quality import map_quality
-from analysis.vectors.embedding import corpus_models
+from analysis.vectors.catalogue import corpus_models
 from analysis.vectors.ingest import ingest
 
 WORDS = ("cat dog pet", "stock bond market", "python code bug")

@@ -16,11 +16,10 @@ import pytest
 
 from analysis.core.config import Limits
 from analysis.core.errors import UserError
+from analysis.corpus.columns import detect_label_columns, detect_text_column
 from analysis.corpus.readers import (
     SUPPORTED_SUFFIXES,
     ParsedTable,
-    detect_label_columns,
-    detect_text_column,
     read_bytes,
     read_pasted,
     read_path,

@@ -10,7 +10,7 @@ from analysis.core.config import Limits
 from analysis.core.errors import UserError
 from analysis.corpus.corpora import IngestOptions
 from analysis.corpus.readers import read_bytes
-from analysis.report.reports import ANALYSES, standard_charts
+from analysis.report.standard import ANALYSES, standard_charts
 from analysis.vectors.ingest import ingest
 
 

@@ -22,7 +22,7 @@ from analysis.core.errors import UserError
 from analysis.core.store import MIGRATIONS, SCHEMA_VERSION, Store
 from analysis.corpus.figures import label_counts, length_histogram
 from analysis.output.data_files import csv_bytes
-from analysis.report.reports import (
+from analysis.report.pins import (
     list_pins,
     move_pin,
     pin_chart,
@@ -30,9 +30,8 @@ from analysis.report.reports import (
     pin_figure,
     provenance,
     remove_pin,
-    report_html,
-    report_zip,
 )
+from analysis.report.render import report_html, report_zip
 
 HOSTILE = "<b>evil</b> & co"
 

@@ -12,7 +12,8 @@ from analysis.core.errors import UserError
 from analysis.core.store import Store
 from analysis.corpus.corpora import IngestOptions, load_documents
 from analysis.corpus.readers import read_path
-from analysis.vectors.embedding import corpus_models, embed_corpus, load_vectors
+from analysis.vectors.catalogue import corpus_models, load_vectors
+from analysis.vectors.embedding import embed_corpus
 from analysis.vectors.ingest import ingest
 from analysis.vectors.search import SearchHit, semantic_search, top_k_cosine
 

@@ -124,7 +124,7 @@ def _embed(args: argparse.Namespace) -> dict[str, Any]:
 @command("corpora")
 def _corpora(args: argparse.Namespace) -> dict[str, Any]:
     from analysis.corpus.corpora import list_corpora
-    from analysis.vectors.embedding import corpus_models
+    from analysis.vectors.catalogue import corpus_models
 
     store = _store(args)
     return {
@@ -160,7 +160,7 @@ def _delete(args: argparse.Namespace) -> dict[str, Any]:
 @command("project")
 def _project(args: argparse.Namespace) -> dict[str, Any]:
     from analysis.map.projection import ProjectionParams, project
-    from analysis.vectors.embedding import load_model_vectors
+    from analysis.vectors.catalogue import load_model_vectors
 
     params = ProjectionParams(
         method=args.method,
@@ -217,7 +217,7 @@ def _write_coords(result: Projection, path: Path) -> str:
 @command("search")
 def _search(args: argparse.Namespace) -> dict[str, Any]:
     from analysis.corpus.corpora import load_documents
-    from analysis.vectors.embedding import load_model_vectors
+    from analysis.vectors.catalogue import load_model_vectors
     from analysis.vectors.search import semantic_search
 
     store = _store(args)
@@ -239,7 +239,7 @@ def _search(args: argparse.Namespace) -> dict[str, Any]:
 @command("cluster")
 def _cluster(args: argparse.Namespace) -> dict[str, Any]:
     from analysis.map.cluster_runs import ClusterRequest, run_clustering
-    from analysis.vectors.embedding import load_model_vectors
+    from analysis.vectors.catalogue import load_model_vectors
 
     store = _store(args)
     corpus, record, vectors = load_model_vectors(store, args.name, args.model)
@@ -264,7 +264,7 @@ def _cluster(args: argparse.Namespace) -> dict[str, Any]:
 def _report(args: argparse.Namespace) -> dict[str, Any]:
     import time
 
-    from analysis.report.reports import write_report
+    from analysis.report.standard import write_report
 
     start = time.perf_counter()
     files = write_report(

@@ -30,7 +30,7 @@ from analysis.core.store import Store
 from analysis.corpus.corpora import Corpus, load_documents
 from analysis.models.encoders import expected_key
 from analysis.models.pooling import POOLINGS
-from analysis.vectors.embedding import (
+from analysis.vectors.catalogue import (
     DEFAULT_KEY_PREFIX,
     corpus_models,
     load_vectors,

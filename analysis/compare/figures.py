@@ -18,7 +18,7 @@ from analysis.corpus.corpora import Corpus, load_documents
 from analysis.map.figures import MapView, map_figure
 from analysis.map.projection import Projection, ProjectionParams, find_projection, project
 from analysis.output.style import PALETTE, escape, style_figure
-from analysis.vectors.embedding import CorpusModel, corpus_models
+from analysis.vectors.catalogue import CorpusModel, corpus_models
 
 KORNBLITH = "Kornblith et al. (2019)"
 UMAP_MIN_POINTS = 5  # below this the Map page itself only offers PCA

@@ -21,7 +21,8 @@ import pyarrow as pa
 from analysis.core.config import Limits
 from analysis.core.errors import UserError
 from analysis.core.store import Store, first_row, quote_identifier
-from analysis.corpus.readers import ParsedTable, detect_label_columns, detect_text_column
+from analysis.corpus.columns import detect_label_columns, detect_text_column
+from analysis.corpus.readers import ParsedTable
 from analysis.models.tokens import count_tokens
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,63}$")

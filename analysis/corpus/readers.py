@@ -132,42 +132,6 @@ _PARSE_ERRORS = (
     pa.ArrowException,
 )
 
-_TEXT_HINTS = (
-    "text",
-    "content",
-    "body",
-    "review",
-    "comment",
-    "sentence",
-    "document",
-    "message",
-    "description",
-    "abstract",
-    "summary",
-    "question",
-    "answer",
-    "prompt",
-    "title",
-)
-_LABEL_HINTS = (
-    "label",
-    "labels",
-    "category",
-    "class",
-    "topic",
-    "sentiment",
-    "intent",
-    "genre",
-    "tag",
-    "group",
-    "type",
-    "language",
-    "source",
-)
-_MAX_LABELS = 50
-_MAX_LABEL_CHARS = 60
-_DETECT_SAMPLE = 1000
-
 
 # --- public API -------------------------------------------------------------------------------
 
@@ -219,31 +183,6 @@ def read_pasted(text: str, limits: Limits) -> ParsedTable:
     text = _sanitize_text(text, source, "plain text", notices)
     frame = _parse_plain(text, source, limits, notices)
     return ParsedTable(frame=frame, source=source, notices=notices)
-
-
-def detect_text_column(frame: pd.DataFrame) -> str | None:
-    """Guess the free-text column: long values with spaces beat ids and labels."""
-    best: str | None = None
-    best_score = 0.0
-    for name in frame.columns:
-        values = _string_sample(frame[name])
-        if values is None:
-            continue
-        spaced = values.str.contains(" ", regex=False).mean()
-        score = float(values.str.len().mean()) * (0.25 + float(spaced))
-        if _matches_hint(name, _TEXT_HINTS) < len(_TEXT_HINTS):
-            score *= 1.5
-        if score > best_score:
-            best, best_score = str(name), score
-    return best
-
-
-def detect_label_columns(frame: pd.DataFrame, text_column: str) -> list[str]:
-    """Columns worth colouring a plot by: few distinct short values, label-like names first."""
-    found = [
-        str(name) for name in frame.columns if name != text_column and _is_label_like(frame[name])
-    ]
-    return sorted(found, key=lambda name: _matches_hint(name, _LABEL_HINTS))
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -952,37 +891,3 @@ def _load_npy(data: bytes, npy_name: str, source: str, n_rows: int) -> np.ndarra
 
 
 # --- column detection ---------------------------------------------------------------------------
-
-
-def _string_sample(column: pd.Series) -> pd.Series | None:
-    """The leading string values, or None when the column is not mostly text."""
-    values = column.head(_DETECT_SAMPLE).dropna()
-    if values.empty:
-        return None
-    is_text = values.map(lambda value: isinstance(value, str)).astype(bool)
-    if is_text.mean() < 0.9:
-        return None
-    texts = values[is_text].astype(str)
-    return texts if (texts.str.len() > 0).any() else None
-
-
-def _matches_hint(name: object, hints: Sequence[str]) -> int:
-    """Index of the first hint that is a word of the column name; len(hints) when none is."""
-    words = set(re.split(r"[^0-9a-z]+", str(name).lower()))
-    return next((index for index, hint in enumerate(hints) if hint in words), len(hints))
-
-
-def _is_label_like(column: pd.Series) -> bool:
-    values = column.dropna()
-    sample = values.head(_DETECT_SAMPLE)
-    if values.empty or not all(isinstance(v, str | int | float | np.generic) for v in sample):
-        return False
-    try:
-        n_unique = values.nunique()
-    except TypeError:
-        return False
-    if not 2 <= n_unique <= min(_MAX_LABELS, max(2, len(values) // 2)):
-        return False
-    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-        return True
-    return float(values.astype(str).str.len().mean()) <= _MAX_LABEL_CHARS

@@ -11,7 +11,7 @@ import numpy as np
 from analysis.core.store import Store, first_row
 from analysis.corpus.corpora import Corpus, load_documents
 from analysis.map.clustering import Clustering, cluster_embeddings
-from analysis.vectors.embedding import CorpusModel, load_vectors
+from analysis.vectors.catalogue import CorpusModel, load_vectors
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from analysis.core.store import Store, first_row
 from analysis.corpus.corpora import Corpus
 from analysis.map.neighbors import corpus_knn
 from analysis.map.quality import map_quality
-from analysis.vectors.embedding import CorpusModel, load_vectors
+from analysis.vectors.catalogue import CorpusModel, load_vectors
 
 METHODS = ("umap", "pca", "tsne")
 QUALITY_K = 10

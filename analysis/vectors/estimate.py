@@ -13,7 +13,7 @@ import pandas as pd
 from analysis.core.store import Store
 from analysis.corpus.corpora import Corpus, load_documents
 from analysis.models.encoders import expected_key
-from analysis.vectors.embedding import Representation, cached_hashes
+from analysis.vectors.cache import Representation, cached_hashes
 
 SECONDS_PER_TOKEN = 0.0009
 DEFAULT_SHAPE = (6, 384)  # layers, dimension of the bundled MiniLM (known without loading it)

@@ -13,7 +13,7 @@ from analysis.core.arrow_vectors import matrix_to_arrow
 from analysis.core.errors import UserError
 from analysis.core.store import Store
 from analysis.corpus.corpora import load_documents
-from analysis.vectors.embedding import load_model_vectors
+from analysis.vectors.catalogue import load_model_vectors
 
 
 def export_vectors(store: Store, corpus_name: str, out: Path, model: str | None) -> dict[str, Any]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import duckdb
+
 from analysis.core.config import Limits
 from analysis.core.store import Store
 from analysis.corpus.corpora import (
@@ -19,7 +21,15 @@ from analysis.corpus.corpora import (
     write_corpus,
 )
 from analysis.corpus.readers import ParsedTable
-from analysis.vectors.embedding import register_imported_vectors
+from analysis.models.encoders import (
+    ModelInfo,
+)
+from analysis.vectors.cache import (
+    Representation,
+    record_corpus_embedding,
+    upsert_model,
+    write_cache,
+)
 
 
 def ingest(
@@ -38,3 +48,38 @@ def ingest(
         lambda cur, corpus_id: register_imported_vectors(cur, store, corpus_id, prepared),
     )
     return corpus, prepared
+
+
+def register_imported_vectors(
+    cur: duckdb.DuckDBPyConnection, store: Store, corpus_id: int, prepared: PreparedCorpus
+) -> None:
+    """Record vectors that came with the files as an 'external' model of this corpus.
+
+    The key includes the corpus, since imported vectors say nothing about other corpora's texts.
+    Where one text appears twice with different vectors, the first one is kept.
+    """
+    assert prepared.vectors is not None and prepared.vector_model is not None
+    dim = int(prepared.vectors.shape[1])
+    info = ModelInfo(
+        model_key=f"external:{prepared.vector_model}@corpus{corpus_id}",
+        name=prepared.vector_model,
+        kind="external",
+        source=", ".join(prepared.sources),
+        revision=f"imported into corpus {corpus_id}",
+        dim=dim,
+        n_layers=None,
+        pooling="external",
+        max_length=None,
+    )
+    hashes = prepared.documents["text_sha256"]
+    first = ~hashes.duplicated().to_numpy()
+    upsert_model(cur, info)
+    write_cache(
+        cur,
+        store,
+        info.model_key,
+        Representation(),
+        hashes[first].tolist(),
+        prepared.vectors[first],
+    )
+    record_corpus_embedding(cur, corpus_id, info.model_key, Representation(), dim, 0.0)

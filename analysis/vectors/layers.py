@@ -17,13 +17,8 @@ from analysis.core.store import Store
 from analysis.corpus.corpora import Corpus, load_documents
 from analysis.models.encoders import Encoder, ModelInfo, load_encoder
 from analysis.models.pooling import POOLINGS
-from analysis.vectors.embedding import (
-    Representation,
-    cached_hashes,
-    load_vectors,
-    upsert_model,
-    write_cache,
-)
+from analysis.vectors.cache import Representation, cached_hashes, upsert_model, write_cache
+from analysis.vectors.catalogue import load_vectors
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import numpy as np
 from analysis.core.errors import UserError
 from analysis.core.store import Store
 from analysis.corpus.corpora import Corpus
-from analysis.vectors.embedding import CorpusModel, encoder_for, load_vectors
+from analysis.vectors.catalogue import CorpusModel, encoder_for, load_vectors
 
 
 def top_k_cosine(vectors: np.ndarray, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -17,7 +17,7 @@ import numpy as np
 from analysis.core.progress import ProgressFn
 from analysis.core.store import Store
 from analysis.corpus.corpora import Corpus, sha256_texts
-from analysis.vectors.embedding import cached_vectors
+from analysis.vectors.cache import cached_vectors
 from analysis.vectors.layers import LayerVectors, fill_layer_cache, layer_encoder, layer_vectors
 
 

@@ -15,7 +15,7 @@ from analysis.core.progress import ProgressFn
 from analysis.core.store import Store
 from analysis.corpus.corpora import sha256_texts
 from analysis.models.encoders import Encoder
-from analysis.vectors.embedding import (
+from analysis.vectors.cache import (
     Representation,
     cached_hashes,
     cached_vectors,
