@@ -41,6 +41,7 @@ run: setup
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 test: setup-dev lint
 	$(BIN)/python -m pytest
