@@ -1,39 +1,64 @@
-"""The stored-or-run pattern of the analysis pages: a stored result reopens instantly; otherwise
-the page shows a time estimate and a Run button, and the work runs as a background job.
+"""The one section every analysis page shows: a stored result, or an estimate and a Run button
+with the running job's progress, then the reading, the notices and the figures with their export
+actions.
 
+Pages describe widgets and layout only; what is stored, how long a run takes, what the result
+means and which figures it has all come from the analysis (``analysis.core.analysis``).
 Not a page itself (st.navigation in app.py lists the pages explicitly).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import streamlit as st
 
-from analysis.core.results import StoredResult
-from pages._ui import current_job, job_status, start_job
+from analysis.core.analysis import Analysis
+from pages._ui import chart_with_actions, current_job, job_status, start_job
+
+ResultT = TypeVar("ResultT")
+ViewFn = Callable[[Any], Mapping[str, Any]]
 
 
-def show_or_run(
+def analysis_section(
     slot: str,
-    found: StoredResult | None,
-    label: str,
-    work: Callable[[Any], StoredResult],
-    key: str,
-    estimate: Callable[[], str],
+    analysis: Analysis[ResultT],
+    *,
     button: str = "Run",
-) -> StoredResult | None:
-    """The stored result if there is one; otherwise the estimate, a run button and progress."""
-    if found is not None:
-        st.caption(
-            f"Stored result from {found.created_at[:19]} (computed in {found.seconds:.1f} s); "
-            "change a setting to compute another."
+    view: ViewFn | None = None,
+) -> ResultT | None:
+    """Show ``analysis``: its stored result (returned, for page-specific extras), or the run.
+
+    ``view(result)`` draws display choices (a toggle, a temperature) above the figures and
+    returns them for ``analysis.figures``; it changes no number.
+    """
+    result = analysis.find()
+    if result is None:
+        st.caption(analysis.estimate().describe())
+        run_button(slot, analysis.label, analysis.run, analysis.job_key, button)
+        return None
+    job = current_job(slot)
+    just_run = job is not None and job.key == analysis.job_key
+    note = analysis.stored_note(result)
+    if note and not just_run:
+        st.caption(f"{note}; change a setting to compute another.")
+    st.success(analysis.reading(result))
+    for notice in analysis.notices(result):
+        st.warning(notice)
+    chosen = view(result) if view is not None else {}
+    for chart in analysis.figures(result, chosen):
+        if chart.what:
+            st.caption(f"What it measures: {chart.what}")
+        chart_with_actions(
+            chart.figure,
+            key=chart.key,
+            corpus=analysis.scope.name,
+            analysis=chart.analysis,
+            model=chart.model,
+            data=chart.data,
         )
-        return found
-    st.caption(estimate())
-    run_button(slot, label, work, key, button)
-    return None
+    return result
 
 
 def run_button(slot: str, label: str, work: Callable[[Any], Any], key: str, button: str) -> None:
@@ -43,10 +68,3 @@ def run_button(slot: str, label: str, work: Callable[[Any], Any], key: str, butt
     job = current_job(slot)
     if job is not None and (job.active or job.key == key):  # not an old failure of other settings
         job_status(slot)
-
-
-def show_reading(reading: str, result: dict[str, Any]) -> None:
-    """A result's one-line reading, then its notices."""
-    st.success(reading)
-    for notice in result["notices"]:
-        st.warning(notice)

@@ -6,31 +6,19 @@ import streamlit as st
 
 from analysis.compare.comparison import (
     CompareRequest,
+    Comparison,
+    LayerCka,
     LayerRequest,
-    encoding_needed,
-    find_compare,
-    find_layer_cka,
     layer_models,
     representation_choices,
-    run_compare,
-    run_layer_cka,
 )
-from analysis.compare.figures import change_map, cka_heatmap, overlap_histogram
-from analysis.compare.summary import (
-    compare_reading,
-    layer_cka_frame,
-    layer_cka_reading,
-    overlap_frame,
-    top_changed_frame,
-)
+from analysis.compare.summary import top_changed_frame
 from analysis.core.errors import UserError
-from analysis.core.results import StoredResult, params_key
-from analysis.corpus.corpora import Corpus, list_corpora, load_documents
+from analysis.corpus.corpora import Corpus, list_corpora
 from analysis.models.pooling import POOLINGS
 from analysis.vectors.catalogue import corpus_models
-from analysis.vectors.estimate import format_seconds
-from pages._results_ui import show_or_run
-from pages._ui import chart_with_actions, corpus_choice, require_navigation, store
+from pages._results_ui import analysis_section
+from pages._ui import corpus_choice, require_navigation, store
 
 require_navigation()
 st.title("Compare")
@@ -52,16 +40,6 @@ def pick_corpus() -> Corpus | None:
     return embedded[names.index(corpus_choice(names, "cmp_corpus"))]
 
 
-def encoding_note(corpus: Corpus, specs: list[str], pooling: str) -> str:
-    texts, seconds = encoding_needed(store(), corpus, specs, pooling)
-    if not texts:
-        return "Everything needed is stored: the comparison takes seconds."
-    return (
-        f"{texts:,} texts need per-layer vectors first: {format_seconds(seconds)} on this "
-        "machine; the comparison itself takes seconds."
-    )
-
-
 def pair_section(corpus: Corpus) -> None:
     choices = representation_choices(store(), corpus)
     labels = list(choices)
@@ -71,44 +49,16 @@ def pair_section(corpus: Corpus) -> None:
     k = cols[2].number_input("k", 1, 100, 10, key="cmp_k")
     pooling = cols[3].selectbox("Layer pooling", POOLINGS, key="cmp_pooling")
     request = CompareRequest(choices[a], choices[b], int(k), pooling)
-    stored = show_or_run(
-        "compare",
-        find_compare(store(), corpus, request),
-        f"Comparing {a} and {b} on {corpus.name}",
-        lambda progress: run_compare(store(), corpus, request, progress),
-        f"compare:{corpus.corpus_id}:{params_key(request.params(store(), corpus))}",
-        lambda: encoding_note(corpus, [request.a, request.b], pooling),
-        button="Compare",
-    )
-    if stored is not None:
-        show_pair(corpus, stored)
-
-
-def show_pair(corpus: Corpus, stored: StoredResult) -> None:
+    stored = analysis_section("compare", Comparison(store(), corpus, request), button="Compare")
+    if stored is None:
+        return
     result = stored.result
-    st.success(compare_reading(result))
     overlap = result["knn_overlap"]
     cols = st.columns(3)
     cols[0].metric("Linear CKA", f"{result['cka']:.3f}")
     cols[1].metric(f"Mean kNN overlap@{overlap['k']}", f"{overlap['mean']:.3f}")
     rho = result["distance_spearman"]["rho"]
     cols[2].metric("Spearman of distances", "n/a" if rho is None else f"{rho:.3f}")
-    models = f"{result['a']} vs {result['b']}"
-    fig = overlap_histogram(result, corpus.name)
-    chart_with_actions(
-        fig, key="cmp_overlap", corpus=corpus.name, analysis="compare-overlap", model=models
-    )
-    view = change_map(store(), corpus, result)
-    if view is not None:
-        texts = load_documents(store(), corpus, with_metadata=False)["text"].tolist()
-        chart_with_actions(
-            view.figure,
-            key="cmp_map",
-            corpus=corpus.name,
-            analysis="compare-change-map",
-            model=models,
-            data=overlap_frame(result, texts),
-        )
     st.subheader("Documents whose neighbourhoods changed most")
     st.dataframe(top_changed_frame(result), hide_index=True, width="stretch")
 
@@ -126,29 +76,7 @@ def layers_section(corpus: Corpus) -> None:
     against = cols[1].selectbox("Against", [SAME, *models], key="cmp_layer_against")
     pooling = cols[2].selectbox("Pooling per layer", POOLINGS, key="cmp_layer_pooling")
     request = LayerRequest(models[model], None if against == SAME else models[against], pooling)
-    stored = show_or_run(
-        "layers",
-        find_layer_cka(store(), corpus, request),
-        f"Layer × layer CKA of {model} on {corpus.name}",
-        lambda progress: run_layer_cka(store(), corpus, request, progress),
-        f"layers:{corpus.corpus_id}:{params_key(request.params(store(), corpus))}",
-        lambda: encoding_note(
-            corpus, [f"{request.model}:0", f"{request.against or request.model}:0"], pooling
-        ),
-        button="Compute CKA",
-    )
-    if stored is None:
-        return
-    result = stored.result
-    st.success(layer_cka_reading(result))
-    chart_with_actions(
-        cka_heatmap(result, corpus.name),
-        key="cmp_layers",
-        corpus=corpus.name,
-        analysis="compare-layer-cka",
-        model=result["model"],
-        data=layer_cka_frame(result),
-    )
+    analysis_section("layers", LayerCka(store(), corpus, request), button="Compute CKA")
 
 
 def main() -> None:

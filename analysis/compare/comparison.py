@@ -9,12 +9,14 @@ parameter and reopened instead of recomputed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from analysis.compare.figures import change_map, cka_heatmap, overlap_histogram
 from analysis.compare.similarity import (
     cka_matrix,
     distance_spearman,
@@ -23,11 +25,19 @@ from analysis.compare.similarity import (
     neighbours,
     overlap_summary,
 )
+from analysis.compare.summary import (
+    compare_reading,
+    layer_cka_frame,
+    layer_cka_reading,
+    overlap_frame,
+)
+from analysis.core.analysis import ChartSpec, Estimate, StoredAnalysis
 from analysis.core.errors import UserError
 from analysis.core.progress import ProgressFn
-from analysis.core.results import StoredResult, cached_result, find_result
+from analysis.core.results import StoredResult
 from analysis.core.store import Store
 from analysis.corpus.corpora import Corpus, load_documents
+from analysis.map.default_map import corpus_map
 from analysis.models.encoders import expected_key
 from analysis.models.pooling import POOLINGS
 from analysis.vectors.catalogue import (
@@ -44,6 +54,7 @@ KIND_LAYERS = "compare-layers"
 TOP_CHANGED = 20
 TEXT_CHARS = 300
 MAX_LAYER_DIGITS = 3
+COMPARE_SECONDS = 3.0  # CKA, neighbours and distances of a few thousand texts
 
 
 @dataclass(frozen=True)
@@ -102,11 +113,11 @@ def layer_models(store: Store, corpus: Corpus) -> dict[str, str]:
     }
 
 
-def encoding_needed(
+def _encoding_estimate(
     store: Store, corpus: Corpus, specs: list[str], pooling: str, max_length: int = 0
-) -> tuple[int, float]:
-    """(texts, seconds) to encode before comparing these MODEL[:LAYER] specs: per-layer vectors
-    not cached yet (model outputs are stored already)."""
+) -> Estimate:
+    """Encoding the per-layer vectors these MODEL[:LAYER] specs need and the cache lacks (model
+    outputs are stored already), then seconds of arithmetic."""
     layered = [Representation.parse(spec) for spec in specs]
     texts, seconds = 0, 0.0
     for model in dict.fromkeys(rep.model for rep in layered if rep.layer is not None):
@@ -114,7 +125,12 @@ def encoding_needed(
             store, corpus, layer_spec(store, corpus, model), pooling, max_length
         )
         texts, seconds = texts + missing, seconds + cost
-    return texts, seconds
+    if not texts:
+        return Estimate(COMPARE_SECONDS, "everything needed is stored")
+    return Estimate(
+        seconds + COMPARE_SECONDS,
+        f"{texts:,} texts need per-layer vectors first; the comparison itself takes seconds",
+    )
 
 
 @dataclass(frozen=True)
@@ -176,29 +192,58 @@ class CompareRequest:
         if not 1 <= self.k <= 200:
             raise UserError(f"k must be between 1 and 200, not {self.k}.")
 
-    def params(self, store: Store, corpus: Corpus) -> dict[str, Any]:
-        """Canonical: 'default' and the bundled model's name give the same key."""
+
+class Comparison(StoredAnalysis):
+    """Two representations of one corpus: CKA, mutual kNN overlap, distance correlation."""
+
+    kind = KIND
+    title = "Comparison"
+
+    def __init__(self, store: Store, corpus: Corpus, request: CompareRequest) -> None:
+        self.corpus, self.request = corpus, request
+        super().__init__(store, corpus.scope)
+
+    def canonical_params(self) -> dict[str, Any]:
+        """'default' and the bundled model's name resolve to the same weight-hashed key."""
+        store, corpus = self.store, self.corpus
         return {
-            **asdict(self),
-            "a": identity(store, corpus, Representation.parse(self.a)),
-            "b": identity(store, corpus, Representation.parse(self.b)),
+            **asdict(self.request),
+            "a": identity(store, corpus, Representation.parse(self.request.a)),
+            "b": identity(store, corpus, Representation.parse(self.request.b)),
         }
 
+    def compute(self, progress: ProgressFn | None) -> dict[str, Any]:
+        return _compare(self.store, self.corpus, self.request, progress)
 
-def find_compare(store: Store, corpus: Corpus, request: CompareRequest) -> StoredResult | None:
-    return find_result(store, KIND, request.params(store, corpus), corpus.corpus_id)
+    def estimate(self) -> Estimate:
+        return _encoding_estimate(
+            self.store, self.corpus, [self.request.a, self.request.b], self.request.pooling
+        )
 
+    def reading(self, result: StoredResult) -> str:
+        return compare_reading(result.result)
 
-def run_compare(
-    store: Store, corpus: Corpus, request: CompareRequest, progress: ProgressFn | None = None
-) -> StoredResult:
-    return cached_result(
-        store,
-        KIND,
-        request.params(store, corpus),
-        lambda: _compare(store, corpus, request, progress),
-        corpus.corpus_id,
-    )
+    def figures(
+        self, result: StoredResult, view: Mapping[str, Any] | None = None
+    ) -> list[ChartSpec]:
+        data, name = result.result, self.corpus.name
+        models = f"{data['a']} vs {data['b']}"
+        charts = [
+            ChartSpec("cmp_overlap", overlap_histogram(data, name), "compare-overlap", models)
+        ]
+        projection = corpus_map(self.store, self.corpus, data["a_key"])
+        if projection is not None:
+            documents = load_documents(self.store, self.corpus)
+            charts.append(
+                ChartSpec(
+                    "cmp_map",
+                    change_map(projection, self.corpus, documents, data).figure,
+                    "compare-change-map",
+                    models,
+                    overlap_frame(data, documents["text"].tolist()),
+                )
+            )
+        return charts
 
 
 def _compare(
@@ -292,22 +337,30 @@ class LayerRequest:
     pooling: str = "mean"
     max_length: int = 0
 
-    def params(self, store: Store, corpus: Corpus) -> dict[str, Any]:
+
+class LayerCka(StoredAnalysis):
+    """Layer x layer linear CKA of one model, or of one model's layers against another's."""
+
+    kind = KIND_LAYERS
+    title = "Layer × layer CKA"
+
+    def __init__(self, store: Store, corpus: Corpus, request: LayerRequest) -> None:
+        self.corpus, self.request = corpus, request
+        super().__init__(store, corpus.scope)
+
+    def canonical_params(self) -> dict[str, Any]:
+        request = self.request
         keys = {
-            name: identity(store, corpus, Representation(model, 0))["model_key"]
-            for name, model in (("model", self.model), ("against", self.against or self.model))
+            name: identity(self.store, self.corpus, Representation(model, 0))["model_key"]
+            for name, model in (
+                ("model", request.model),
+                ("against", request.against or request.model),
+            )
         }
-        return {**asdict(self), "keys": keys}
+        return {**asdict(request), "keys": keys}
 
-
-def find_layer_cka(store: Store, corpus: Corpus, request: LayerRequest) -> StoredResult | None:
-    return find_result(store, KIND_LAYERS, request.params(store, corpus), corpus.corpus_id)
-
-
-def run_layer_cka(
-    store: Store, corpus: Corpus, request: LayerRequest, progress: ProgressFn | None = None
-) -> StoredResult:
-    def compute() -> dict[str, Any]:
+    def compute(self, progress: ProgressFn | None) -> dict[str, Any]:
+        store, corpus, request = self.store, self.corpus, self.request
         spec = (request.pooling, request.max_length, progress)
         rows = layer_vectors(store, corpus, layer_spec(store, corpus, request.model), *spec)
         cols = (
@@ -327,6 +380,21 @@ def run_layer_cka(
             "matrix": np.round(matrix, 6).tolist(),
         }
 
-    return cached_result(
-        store, KIND_LAYERS, request.params(store, corpus), compute, corpus.corpus_id
-    )
+    def estimate(self) -> Estimate:
+        request = self.request
+        specs = [f"{request.model}:0", f"{request.against or request.model}:0"]
+        return _encoding_estimate(self.store, self.corpus, specs, request.pooling)
+
+    def reading(self, result: StoredResult) -> str:
+        return layer_cka_reading(result.result)
+
+    def figures(
+        self, result: StoredResult, view: Mapping[str, Any] | None = None
+    ) -> list[ChartSpec]:
+        data = result.result
+        figure = cka_heatmap(data, self.corpus.name)
+        return [
+            ChartSpec(
+                "cmp_layers", figure, "compare-layer-cka", data["model"], layer_cka_frame(data)
+            )
+        ]

@@ -1,8 +1,7 @@
 """Figures of a comparison: CKA heatmaps, the neighbour-overlap distribution, and the change map.
 
-The change map reuses the corpus's stored map (the UMAP the Map page made, else a PCA computed and
-stored now) and colours every document by 1 - overlap@k: where the two representations disagree
-about who a text's neighbours are.
+The change map draws the corpus's map (``map.default_map``) coloured by 1 - overlap@k: where the
+two representations disagree about who a text's neighbours are.
 """
 
 from __future__ import annotations
@@ -13,15 +12,12 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from analysis.core.store import Store
-from analysis.corpus.corpora import Corpus, load_documents
+from analysis.corpus.corpora import Corpus
 from analysis.map.figures import MapView, map_figure
-from analysis.map.projection import Projection, ProjectionParams, find_projection, project
+from analysis.map.projection import Projection
 from analysis.output.style import PALETTE, escape, style_figure
-from analysis.vectors.catalogue import CorpusModel, corpus_models
 
 KORNBLITH = "Kornblith et al. (2019)"
-UMAP_MIN_POINTS = 5  # below this the Map page itself only offers PCA
 
 
 def cka_heatmap(result: dict[str, Any], corpus: str) -> go.Figure:
@@ -94,27 +90,10 @@ def overlap_histogram(result: dict[str, Any], corpus: str) -> go.Figure:
     return style_figure(fig, "Neighbourhood overlap per text", escape(_caption(result, corpus)))
 
 
-def _map_source(store: Store, corpus: Corpus, preferred_key: str) -> Projection | None:
-    """The stored default UMAP of the preferred model (else the first), else a PCA made now."""
-    models = corpus_models(store, corpus)
-    if not models:
-        return None
-    ordered: list[CorpusModel] = sorted(models, key=lambda m: m.model_key != preferred_key)
-    if corpus.n_rows >= UMAP_MIN_POINTS:
-        umap = ProjectionParams().effective(corpus.n_rows)
-        for record in ordered:
-            found = find_projection(store, corpus, record, umap)
-            if found is not None:
-                return found
-    return project(store, corpus, ordered[0], ProjectionParams(method="pca"))
-
-
-def change_map(store: Store, corpus: Corpus, result: dict[str, Any]) -> MapView | None:
-    """The corpus map coloured by 1 - overlap@k; None when the corpus has no embedded model."""
-    projection = _map_source(store, corpus, result["a_key"])
-    if projection is None:
-        return None
-    documents = load_documents(store, corpus)
+def change_map(
+    projection: Projection, corpus: Corpus, documents: pd.DataFrame, result: dict[str, Any]
+) -> MapView:
+    """The corpus map coloured by 1 - overlap@k."""
     change = 1.0 - pd.Series(result["knn_overlap"]["per_point"], dtype=float)
     method = projection.params.method.upper() if projection.params.method != "tsne" else "t-SNE"
     hover = documents[corpus.label_columns[:2]] if corpus.label_columns else None

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from analysis.core.analysis import Scope
 from analysis.core.config import Limits
 from analysis.core.errors import UserError
 from analysis.core.store import Store, first_row, quote_identifier
@@ -83,6 +84,11 @@ class Corpus:
     @property
     def metadata_names(self) -> list[str]:
         return [column["name"] for column in self.metadata_columns]
+
+    @property
+    def scope(self) -> Scope:
+        """What an analysis of this corpus is keyed and labelled by."""
+        return Scope(self.corpus_id, self.name)
 
 
 def validate_name(name: str) -> str:
