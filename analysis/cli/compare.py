@@ -11,7 +11,7 @@ import argparse
 from typing import Any
 
 from analysis.cli.main import StderrProgress
-from analysis.compare.comparison import CompareRequest, LayerRequest, run_compare, run_layer_cka
+from analysis.compare.comparison import CompareRequest, Comparison, LayerCka, LayerRequest
 from analysis.core.errors import UserError
 from analysis.core.store import open_store
 from analysis.corpus.corpora import get_corpus
@@ -41,7 +41,7 @@ def compare_command(args: argparse.Namespace) -> dict[str, Any]:
     progress = StderrProgress("compare (texts encoded)")
     if args.layers:
         request = LayerRequest(args.model, args.against, args.pooling, args.max_length)
-        stored = run_layer_cka(store, corpus, request, progress)
+        stored = LayerCka(store, corpus, request).run(progress)
         return {
             "corpus": corpus.name,
             **stored.result,
@@ -51,7 +51,7 @@ def compare_command(args: argparse.Namespace) -> dict[str, Any]:
     if not (args.a and args.b):
         raise UserError("Name both representations: --a MODEL[:LAYER] --b MODEL[:LAYER].")
     request = CompareRequest(args.a, args.b, args.k, args.pooling, args.max_length, args.seed)
-    stored = run_compare(store, corpus, request, progress)
+    stored = Comparison(store, corpus, request).run(progress)
     result = dict(stored.result)
     result["knn_overlap"] = {k: v for k, v in result["knn_overlap"].items() if k != "per_point"}
     return {
