@@ -23,7 +23,7 @@ from analysis.corpus.readers import SUPPORTED_SUFFIXES, ParsedTable, read_pasted
 from analysis.corpus.uploads import parse_uploads
 from analysis.models.encoders import DEFAULT_MODEL_NAME
 from analysis.vectors.catalogue import corpus_models
-from analysis.vectors.embedding import embed_corpus
+from analysis.vectors.embedding import embed_corpus, embed_job_key
 from analysis.vectors.ingest import ingest
 from pages._ui import (
     chart_actions,
@@ -124,8 +124,14 @@ def _column_choices(tables: list[ParsedTable]) -> IngestOptions | None:
     )
 
 
-def _embed_work(corpus: str, spec: str):
-    return lambda progress: embed_corpus(store(), corpus, spec, progress)
+def start_embedding(corpus: str, spec: str) -> None:
+    """Embed a corpus in the background: one job per corpus and model spec."""
+    start_job(
+        "embed",
+        f"Embedding {corpus} with {spec}",
+        lambda progress: embed_corpus(store(), corpus, spec, progress),
+        key=embed_job_key(corpus, spec),
+    )
 
 
 def add_corpus() -> None:
@@ -160,12 +166,7 @@ def add_corpus() -> None:
     )
     st.session_state["inspect"] = corpus.name
     if embed_now:
-        start_job(
-            "embed",
-            f"Embedding {corpus.name}",
-            _embed_work(corpus.name, "default"),
-            key=f"embed:{corpus.name}:default",
-        )
+        start_embedding(corpus.name, "default")
 
 
 def corpus_table() -> list[str]:
@@ -255,12 +256,7 @@ def embed_controls(name: str) -> None:
         if spec is None:
             st.error("Enter the folder of a sentence-transformers model.")
         else:
-            start_job(
-                "embed",
-                f"Embedding {name} with {spec}",
-                _embed_work(name, spec),
-                key=f"embed:{name}:{spec}",
-            )
+            start_embedding(name, spec)
     job = job_status("embed")
     if job is not None and job.status == "done" and job.result is not None:
         result = job.result

@@ -43,6 +43,12 @@ class EmbedResult:
     encoded: int  # texts the model actually ran on
 
 
+def embed_job_key(corpus_name: str, model_spec: str) -> str:
+    """One background embedding per corpus and model spec (a model's key is known only once it
+    is loaded, and loading is the job's own work)."""
+    return f"embed:{corpus_name}:{model_spec}"
+
+
 def embed_corpus(
     store: Store,
     corpus_name: str,
