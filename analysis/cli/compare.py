@@ -10,10 +10,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from analysis.cli.main import StderrProgress
-from analysis.compare.comparison import CompareRequest, Comparison, LayerCka, LayerRequest
+from analysis.cli.common import StderrProgress, open_args_store
 from analysis.core.errors import UserError
-from analysis.core.store import open_store
 from analysis.corpus.corpora import get_corpus
 from analysis.models.pooling import POOLINGS
 
@@ -36,7 +34,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def compare_command(args: argparse.Namespace) -> dict[str, Any]:
-    store = open_store(getattr(args, "db", None))
+    # Imported here: the comparison pulls in the map and figure stack, which --help never needs.
+    from analysis.compare.comparison import CompareRequest, Comparison, LayerCka, LayerRequest
+
+    store = open_args_store(args)
     corpus = get_corpus(store, args.name)
     progress = StderrProgress("compare (texts encoded)")
     if args.layers:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import argparse
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from analysis.length.collapse import LengthReport, prepare, run_length_analysis, suggested_mode
+from analysis.cli.common import StderrProgress, open_args_store
 from analysis.length.sample import (
     DEFAULT_EDGES,
     DEFAULT_LENGTHS,
@@ -21,6 +21,9 @@ from analysis.length.sample import (
     TRUNCATE,
     LengthRequest,
 )
+
+if TYPE_CHECKING:
+    from analysis.length.collapse import LengthReport
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -74,10 +77,11 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def _length(args: argparse.Namespace) -> dict[str, Any]:
-    from analysis.cli.main import StderrProgress, _store
+    # Imported here: the analysis loads torch and scikit-learn, which --help never needs.
     from analysis.corpus.corpora import get_corpus
+    from analysis.length.collapse import prepare, run_length_analysis, suggested_mode
 
-    store = _store(args)
+    store = open_args_store(args)
     corpus = get_corpus(store, args.name)
     longest = max(args.lengths) if args.lengths else DEFAULT_LENGTHS[-1]
     mode = args.mode or suggested_mode(store, corpus, longest)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from analysis.cli.main import StderrProgress
+from analysis.cli.common import StderrProgress, open_args_store
 from analysis.core.errors import UserError
 from analysis.core.results import StoredResult
-from analysis.core.store import Store, open_store
+from analysis.core.store import Store
 from analysis.corpus.corpora import Corpus, get_corpus
 from analysis.models.pooling import POOLINGS
 from analysis.probes.dimension_curves import DEFAULT_DIMS
@@ -54,7 +54,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def probe_command(args: argparse.Namespace) -> dict[str, Any]:
-    store = open_store(getattr(args, "db", None))
+    store = open_args_store(args)
     corpus = get_corpus(store, args.name)
     progress = StderrProgress("probe (texts encoded, then probes fitted)")
     if args.pair_column or args.score_column:

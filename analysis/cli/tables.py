@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from analysis.cli.main import StderrProgress
+from analysis.cli.common import StderrProgress, open_args_store
 from analysis.core.errors import UserError
-from analysis.core.store import Store, open_store
+from analysis.core.store import Store
 from analysis.tables.context import (
     DEFAULT_ENTITY_K,
     DEFAULT_RATIOS,
@@ -100,7 +100,7 @@ def _finite(value: Any) -> Any:
 
 
 def _tables(args: argparse.Namespace) -> dict[str, Any]:
-    store = open_store(getattr(args, "db", None))
+    store = open_args_store(args)
     request = TablesRequest(
         property=args.property,
         models=tuple(args.models or ["default"]),

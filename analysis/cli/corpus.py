@@ -1,0 +1,143 @@
+"""Corpus commands: ``ingest``, ``embed``, ``corpora``, ``vectors`` and ``delete``.
+
+Engine modules are imported inside the handlers: ``python -m analysis corpora`` must not pay for
+the embedding stack just to build the parser.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from analysis.cli.common import StderrProgress, open_args_store
+from analysis.core.errors import UserError
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("ingest", parents=[common], help="read files into a new corpus")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="CSV, TSV, JSONL, JSON, Parquet, TXT")
+    p.add_argument("--name", required=True, help="name of the new corpus")
+    p.add_argument("--text-column", help="column holding the text (default: detected)")
+    p.add_argument(
+        "--label-column", action="append", help="a label column (repeatable; default: detected)"
+    )
+    p.add_argument(
+        "--keep-columns", nargs="*", help="metadata columns to keep (default: all others)"
+    )
+    p.add_argument("--vector-column", help="column of precomputed vectors (Parquet/JSONL)")
+    p.add_argument("--npy", help=".npy matrix of precomputed vectors, row-aligned with the CSV")
+    p.add_argument("--vector-model", help="name for the imported vectors' model")
+    p.set_defaults(handler=_ingest)
+
+    p = sub.add_parser("embed", parents=[common], help="embed a corpus with a model")
+    p.add_argument("name", help="corpus name")
+    p.add_argument(
+        "--model",
+        default="default",
+        help="default (bundled all-MiniLM-L6-v2), lsa, random, or a local model folder / hub id",
+    )
+    p.set_defaults(handler=_embed)
+
+    p = sub.add_parser("corpora", parents=[common], help="list corpora and their models")
+    p.set_defaults(handler=_corpora)
+
+    p = sub.add_parser("vectors", parents=[common], help="export a corpus's vectors")
+    p.add_argument("name", help="corpus name")
+    p.add_argument("--out", required=True, help="FILE.parquet or FILE.npy")
+    p.add_argument("--model", help="model name or key (default: the first embedded)")
+    p.set_defaults(handler=_vectors)
+
+    p = sub.add_parser("delete", parents=[common], help="delete a corpus")
+    p.add_argument("name", help="corpus name")
+    p.set_defaults(handler=_delete)
+
+
+def _ingest(args: argparse.Namespace) -> dict[str, Any]:
+    from analysis.core.config import Limits
+    from analysis.corpus.corpora import IngestOptions
+    from analysis.corpus.readers import read_path
+    from analysis.vectors.ingest import ingest
+
+    limits = Limits.from_env()
+    if args.npy and len(args.paths) != 1:
+        raise UserError("--npy goes with exactly one CSV/TSV file.")
+    tables = []
+    for raw in args.paths:
+        path = Path(raw)
+        if not path.is_file():
+            raise UserError(f"{raw}: no such file.")
+        npy = Path(args.npy) if args.npy else None
+        if npy is not None and not npy.is_file():
+            raise UserError(f"{args.npy}: no such file.")
+        tables.append(read_path(path, limits, vector_column=args.vector_column, npy_path=npy))
+    options = IngestOptions(
+        name=args.name,
+        text_column=args.text_column,
+        label_columns=args.label_column,
+        metadata_columns=args.keep_columns,
+        vector_model=args.vector_model,
+    )
+    corpus, prepared = ingest(open_args_store(args), tables, options, limits)
+    result: dict[str, Any] = {
+        "corpus": corpus.name,
+        "rows": corpus.n_rows,
+        "dropped_empty": corpus.dropped_empty,
+        "duplicates": corpus.duplicates,
+        "columns": [corpus.text_column, *corpus.metadata_names],
+        "text_column": corpus.text_column,
+        "label_columns": corpus.label_columns,
+        "notices": corpus.notices,
+    }
+    if prepared.vector_model:
+        result["imported_model"] = prepared.vector_model
+    return result
+
+
+def _embed(args: argparse.Namespace) -> dict[str, Any]:
+    from analysis.vectors.embedding import embed_corpus
+
+    result = embed_corpus(open_args_store(args), args.name, args.model, StderrProgress("embedding"))
+    return {
+        "corpus": result.corpus,
+        "model": result.model,
+        "model_key": result.model_key,
+        "rows": result.rows,
+        "dim": result.dim,
+        "seconds": result.seconds,
+        "cached": result.cached,
+        "encoded": result.encoded,
+    }
+
+
+def _corpora(args: argparse.Namespace) -> dict[str, Any]:
+    from analysis.corpus.corpora import list_corpora
+    from analysis.vectors.catalogue import corpus_models
+
+    store = open_args_store(args)
+    return {
+        "corpora": [
+            {
+                "name": corpus.name,
+                "rows": corpus.n_rows,
+                "text_column": corpus.text_column,
+                "label_columns": corpus.label_columns,
+                "created_at": corpus.created_at,
+                "models": [m.name for m in corpus_models(store, corpus)],
+            }
+            for corpus in list_corpora(store)
+        ]
+    }
+
+
+def _vectors(args: argparse.Namespace) -> dict[str, Any]:
+    from analysis.vectors.export import export_vectors
+
+    return export_vectors(open_args_store(args), args.name, Path(args.out), args.model)
+
+
+def _delete(args: argparse.Namespace) -> dict[str, Any]:
+    from analysis.corpus.corpora import delete_corpus
+
+    corpus = delete_corpus(open_args_store(args), args.name)
+    return {"deleted": corpus.name, "rows": corpus.n_rows}

@@ -1,0 +1,159 @@
+"""Map commands: ``project`` (2-D/3-D coordinates), ``search`` and ``cluster``.
+
+Engine modules (UMAP, pyarrow, the encoder) are imported inside the handlers so building the
+parser stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from analysis.cli.common import StderrProgress, open_args_store
+from analysis.core.errors import UserError
+
+if TYPE_CHECKING:
+    from analysis.map.projection import Projection
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("project", parents=[common], help="2-D/3-D map of a corpus")
+    p.add_argument("name", help="corpus name")
+    p.add_argument("--model", help="model name or key (default: the first embedded)")
+    p.add_argument("--method", choices=["umap", "pca", "tsne"], default="umap")
+    p.add_argument("--dims", type=int, choices=[2, 3], default=2)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--n-neighbors", type=int, default=15, help="UMAP neighbours")
+    p.add_argument("--min-dist", type=float, default=0.1, help="UMAP minimum distance")
+    p.add_argument("--densmap", action="store_true", help="UMAP with densMAP")
+    p.add_argument("--perplexity", type=float, default=30.0, help="t-SNE perplexity")
+    p.add_argument("--out", help="write doc_id and coordinates to this .parquet file")
+    p.set_defaults(handler=_project)
+
+    p = sub.add_parser("search", parents=[common], help="semantic search in a corpus")
+    p.add_argument("name", help="corpus name")
+    p.add_argument("query", help="text to search for")
+    p.add_argument("--k", type=int, default=10, help="number of results")
+    p.add_argument("--model", help="model name or key (default: the first embedded)")
+    p.set_defaults(handler=_search)
+
+    p = sub.add_parser("cluster", parents=[common], help="cluster a corpus, keyword labels")
+    p.add_argument("name", help="corpus name")
+    p.add_argument("--model", help="model name or key (default: the first embedded)")
+    p.add_argument("--method", choices=["hdbscan", "kmeans"], default="hdbscan")
+    p.add_argument("--k", type=int, help="number of clusters (k-means)")
+    p.add_argument("--min-cluster-size", type=int, help="HDBSCAN minimum cluster size")
+    p.add_argument("--pca-dims", type=int, default=50, help="reduce with PCA first (0 = no)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(handler=_cluster)
+
+
+def _project(args: argparse.Namespace) -> dict[str, Any]:
+    from analysis.map.projection import ProjectionParams, project
+    from analysis.vectors.catalogue import load_model_vectors
+
+    params = ProjectionParams(
+        method=args.method,
+        dims=args.dims,
+        seed=args.seed,
+        n_neighbors=args.n_neighbors,
+        min_dist=args.min_dist,
+        densmap=args.densmap,
+        perplexity=args.perplexity,
+    )
+    if args.out:
+        _check_out_path(Path(args.out), ".parquet")
+    store = open_args_store(args)
+    corpus, record, vectors = load_model_vectors(store, args.name, args.model)
+    result = project(store, corpus, record, params, StderrProgress("projection stage"), vectors)
+    out: dict[str, Any] = {
+        "corpus": corpus.name,
+        "model": record.name,
+        "n": result.n_points,
+        "method": result.params.method,
+        "params": result.params.as_dict(),
+        "seconds": round(result.seconds, 3),
+        "reused": result.reused,
+        "trustworthiness": result.quality.get("trustworthiness"),
+        "continuity": result.quality.get("continuity"),
+        "knn_recall": result.quality.get("knn_recall"),
+        "quality": result.quality,
+    }
+    if args.out:
+        out["out"] = _write_coords(result, Path(args.out))
+    return out
+
+
+def _check_out_path(path: Path, suffix: str) -> None:
+    """Refuse a bad output path before any work is done or stored."""
+    if path.suffix.lower() != suffix:
+        raise UserError(f"--out {path}: this command writes a {suffix} file.")
+    if not path.parent.exists():
+        raise UserError(f"--out {path}: the folder {path.parent} does not exist.")
+
+
+def _write_coords(result: Projection, path: Path) -> str:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    columns = {"doc_id": pa.array(range(result.n_points), pa.int32())}
+    for axis, name in enumerate("xyz"[: result.params.dims]):
+        columns[name] = pa.array(result.coords[:, axis])
+    metadata = {b"params": result.params.key().encode(), b"model": result.model_key.encode()}
+    pq.write_table(pa.table(columns).replace_schema_metadata(metadata), path)
+    return str(path)
+
+
+def _search(args: argparse.Namespace) -> dict[str, Any]:
+    from analysis.corpus.corpora import load_documents
+    from analysis.vectors.catalogue import load_model_vectors
+    from analysis.vectors.search import semantic_search
+
+    store = open_args_store(args)
+    corpus, record, vectors = load_model_vectors(store, args.name, args.model)
+    hits = semantic_search(store, corpus, record, args.query, args.k, vectors)
+    documents = load_documents(store, corpus).set_index("doc_id")
+    keep = ["text", *corpus.metadata_names]
+    results = []
+    for hit in hits:
+        row = documents.loc[hit.doc_id, keep]
+        fields = {
+            (f"metadata.{key}" if key in ("doc_id", "score") else key): value
+            for key, value in _plain(row.to_dict()).items()
+        }
+        results.append({"doc_id": hit.doc_id, "score": round(hit.score, 6), **fields})
+    return {"corpus": corpus.name, "model": record.name, "query": args.query, "results": results}
+
+
+def _plain(values: dict[str, Any]) -> dict[str, Any]:
+    """numpy / pandas scalars and missing values as JSON-friendly Python values."""
+    out = {}
+    for key, value in values.items():
+        if hasattr(value, "item"):
+            value = value.item()
+        out[key] = None if value is None or value != value else value
+    return out
+
+
+def _cluster(args: argparse.Namespace) -> dict[str, Any]:
+    from analysis.map.cluster_runs import ClusterRequest, run_clustering
+    from analysis.vectors.catalogue import load_model_vectors
+
+    store = open_args_store(args)
+    corpus, record, vectors = load_model_vectors(store, args.name, args.model)
+    request = ClusterRequest(
+        method=args.method,
+        k=args.k,
+        min_cluster_size=args.min_cluster_size,
+        pca_dims=None if args.pca_dims == 0 else args.pca_dims,
+        seed=args.seed,
+    )
+    stored = run_clustering(store, corpus, record, request, vectors)
+    return {
+        "corpus": corpus.name,
+        "model": record.name,
+        "seconds": round(stored.seconds, 3),
+        "reused": stored.reused,
+        **stored.clustering.as_dict(),
+    }
