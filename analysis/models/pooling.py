@@ -6,7 +6,10 @@ hidden layer the same way the model pools its last one.
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # torch loads in about a second: not for code that only needs POOLINGS
+    import torch
 
 POOLINGS: tuple[str, ...] = ("mean", "cls", "last", "max")
 
@@ -23,6 +26,8 @@ def pool(states: torch.Tensor, mask: torch.Tensor, method: str) -> torch.Tensor:
     if method == "cls":
         return states[:, 0]
     if method == "last":
+        import torch
+
         last = mask.sum(dim=1).long().clamp(min=1) - 1
         return states[torch.arange(states.shape[0]), last]
     if method == "max":
