@@ -18,8 +18,8 @@ from analysis.corpus.readers import read_bytes
 from analysis.vectors.embedding import embed_corpus
 from analysis.vectors.ingest import ingest
 from analysis.vectors.layers import layer_vectors
+from tests.shared import DEMO_SMALL
 
-DEMO_SMALL = Path(__file__).resolve().parent.parent / "data" / "demo" / "stdlib_docs_small.csv"
 TOPICS = ("concurrency", "data formats", "math & numbers")
 PER_TOPIC = 30
 NAME = "docs"

@@ -61,7 +61,7 @@ class World:
         """Another corpus in the same store (e.g. sentence pairs), embedded with ``embed``."""
         table = read_bytes(frame.to_csv(index=False).encode("utf-8"), f"{name}.csv", Limits())
         options = IngestOptions(name=name, text_column="text", label_columns=labels)
-        corpus, _ = ingest(self.store, [table], options)
+        ingest(self.store, [table], options)
         for spec in embed:
             embed_corpus(self.store, name, spec)
         return get_corpus(self.store, name)

@@ -1,0 +1,289 @@
+"""Layer-wise probes on synthetic layers with a planted signal, the control task, shared folds,
+metrics, and the guards that refuse labels no probe could learn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.core.errors import UserError
+from analysis.core.store import Store
+from analysis.corpus.corpora import get_corpus
+from analysis.models.encoders import ModelInfo
+from analysis.probes import dimension_curves
+from analysis.probes import inputs as probe_inputs
+from analysis.probes import probe as probes
+from analysis.probes.control_task import control_labels, surface_keys
+from analysis.probes.dimension_curves import pair_heatmap
+from analysis.probes.figures import (
+    accuracy_figure,
+    dimension_figure,
+    probe_heatmap_figure,
+    selectivity_figure,
+)
+from analysis.probes.inputs import make_folds, probe_data
+from analysis.probes.metrics import chance_level, fold_scores, summarise
+from analysis.probes.probe import ProbeRequest, find_probe, run_probe
+from analysis.probes.summary import layers_table, probe_reading
+from analysis.vectors.layers import LayerVectors
+from tests.probe_corpus import NAME, copy_of, ingest_frame, template
+
+N_PER_CLASS = 50
+CLASSES = ("alpha", "beta", "gamma")
+SIGNAL_LAYER = 3
+FAKE = ModelInfo("fake:planted", "planted", "test", "synthetic", "0", 32, 4, "mean", 128)
+WORDS = [f"{c}{v}{c}" for c in "bcdfghjk" for v in "aeiou"]  # 40 letter-only words
+
+
+def synthetic_frame(seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(CLASSES, N_PER_CLASS)
+    texts = [f"{' '.join(rng.choice(WORDS, 3))} item {i}" for i in range(labels.size)]
+    return pd.DataFrame({"text": texts, "label": labels, "noise": rng.permutation(labels)})
+
+
+def planted_tensor(labels: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Noise at every layer; the class is written into layer 3 only (4 dims per class)."""
+    rng = np.random.default_rng(seed)
+    tensor = rng.standard_normal((FAKE.n_layers + 1, labels.size, FAKE.dim)).astype(np.float32)
+    for code in range(len(CLASSES)):
+        tensor[SIGNAL_LAYER, labels == code, code * 4 : code * 4 + 4] += 2.5
+    return tensor
+
+
+@pytest.fixture
+def synthetic(tmp_path: Path, monkeypatch) -> tuple[Store, object]:
+    """A stored corpus whose 'layers' are synthetic: no model is loaded or run."""
+    store = Store(tmp_path / "synthetic.duckdb")
+    frame = synthetic_frame()
+    corpus = ingest_frame(store, frame, name="synthetic", labels=("label", "noise"))
+    codes = pd.Categorical(frame["label"], categories=CLASSES).codes
+    tensor = planted_tensor(np.asarray(codes))
+
+    def fake_vectors(store, corpus, rows, texts, model, pooling, max_length, progress=None):
+        if progress is not None:
+            progress(len(rows), len(rows))
+        return LayerVectors(tensor[:, rows], FAKE, pooling, max_length, encoded=len(rows))
+
+    monkeypatch.setattr(probes, "corpus_rows_layer_vectors", fake_vectors)
+    monkeypatch.setattr(probes, "_layer_info", lambda model: FAKE)
+    yield store, corpus
+    store.close()
+
+
+def test_probe_finds_the_layer_with_the_planted_signal(synthetic) -> None:
+    store, corpus = synthetic
+    steps = []
+    request = ProbeRequest("label", dims=(4, 8, 16))
+    stored = run_probe(store, corpus, request, lambda done, total: steps.append((done, total)))
+    result = stored.result
+    accuracy = [layer["accuracy"]["mean"] for layer in result["layers"]]
+    assert result["peak_layer"] == SIGNAL_LAYER
+    assert accuracy[SIGNAL_LAYER] > 0.95
+    assert max(accuracy[:SIGNAL_LAYER] + accuracy[SIGNAL_LAYER + 1 :]) < 0.6
+    assert result["chance"] == pytest.approx(1 / 3)
+    assert result["k"] == 3 and result["n"] == 150 and result["folds"] == 5
+    peak = result["layers"][SIGNAL_LAYER]
+    assert peak["accuracy"]["ci"][0] <= peak["accuracy"]["mean"] <= peak["accuracy"]["ci"][1]
+    assert len(peak["accuracy"]["folds"]) == 5
+    assert peak["selectivity"]["mean"] > 0.4  # the control cannot be read from layer 3's signal
+    assert result["baselines"]["majority"]["accuracy"]["mean"] <= 1 / 3 + 1e-9
+    assert result["dimension_curves"]["layers"] == [SIGNAL_LAYER, FAKE.n_layers]
+    assert result["dimension_curves"]["dims"] == [4, 8, 16, 32]
+    curve = {
+        (c["method"], c["d"]): c["accuracy"]["mean"]
+        for c in result["dimension_curves"]["curves"]
+        if c["layer"] == SIGNAL_LAYER
+    }
+    assert curve[("prefix", 16)] > 0.95  # the signal lives in the first 12 dimensions
+    assert curve[("pca", 4)] > curve[("random", 4)]
+    assert steps[-1][0] == steps[-1][1]  # progress reaches its end
+    assert find_probe(store, corpus, request).result_id == stored.result_id
+    again = run_probe(store, corpus, request)
+    assert again.reused
+    assert "well above chance" in probe_reading(result)
+    assert list(layers_table(result)["layer"]) == [0, 1, 2, 3, 4]
+    for figure in (accuracy_figure, selectivity_figure, dimension_figure):
+        caption = figure(result, "synthetic").layout.meta["caption"]
+        assert "n = 150" in caption and "K = 3" in caption and "seed 0" in caption
+    assert "Hewitt & Liang" in accuracy_figure(result, "synthetic").layout.meta["caption"]
+    assert "Kusupati" in dimension_figure(result, "synthetic").layout.meta["caption"]
+
+
+def test_random_labels_stay_near_chance_and_so_does_the_control(synthetic) -> None:
+    store, corpus = synthetic
+    result = run_probe(store, corpus, ProbeRequest("noise", dims=(8,), tfidf=False)).result
+    for layer in result["layers"]:
+        assert abs(layer["accuracy"]["mean"] - 1 / 3) < 0.15
+        assert abs(layer["control_accuracy"]["mean"] - result["control"]["chance"]) < 0.2
+    assert "tfidf" not in result["baselines"]
+
+
+def test_every_layer_dimension_and_probe_uses_the_same_folds(synthetic, monkeypatch) -> None:
+    store, corpus = synthetic
+    seen = []
+    real = probes.cross_validate
+
+    def spy(features, y, folds, *args, **kwargs):
+        seen.append([(train.tolist(), test.tolist()) for train, test in folds])
+        return real(features, y, folds, *args, **kwargs)
+
+    monkeypatch.setattr(probes, "cross_validate", spy)
+    monkeypatch.setattr(dimension_curves, "cross_validate", spy)
+    result = run_probe(store, corpus, ProbeRequest("label", dims=(8,), seed=4)).result
+    expected = make_folds(probe_data(store, corpus, "label", seed=4), 5, 4)
+    assert len(seen) >= 2 * 5 + 1 + 1 + 5  # layers x (probe, control), majority, tfidf, dims
+    reference = [(train.tolist(), test.tolist()) for train, test in expected]
+    assert all(folds == reference for folds in seen)
+    fold_of = np.asarray(result["fold_of"])
+    for index, (_, test) in enumerate(expected):
+        assert set(np.flatnonzero(fold_of == index)) == set(test.tolist())
+
+
+def test_folds_depend_on_the_seed_and_respect_groups(tmp_path: Path) -> None:
+    store = Store(tmp_path / "groups.duckdb")
+    frame = synthetic_frame()
+    frame["author"] = [f"g{i // 3}" for i in range(len(frame))]  # 50 groups of three rows
+    corpus = ingest_frame(store, frame, name="grouped", labels=("label",))
+    data = probe_data(store, corpus, "label", group_column="author")
+    folds = make_folds(data, 5, 0)
+    for train, test in folds:
+        assert not set(data.groups[train]) & set(data.groups[test])
+    plain = probe_data(store, corpus, "label")
+    first = [t.tolist() for _, t in make_folds(plain, 5, 0)]
+    assert first == [t.tolist() for _, t in make_folds(plain, 5, 0)]
+    assert first != [t.tolist() for _, t in make_folds(plain, 5, 1)]
+    store.close()
+
+
+def test_metrics_summary_and_chance() -> None:
+    y = np.array([0, 0, 1, 1])
+    proba = np.array([[0.9, 0.1], [0.4, 0.6], [0.3, 0.7], [0.2, 0.8]])
+    scores = fold_scores(y, proba, 2)
+    assert scores["accuracy"] == 0.75 and scores["roc_auc"] == 1.0
+    assert scores["balanced_accuracy"] == 0.75
+    summary = summarise([0.8, 0.9, 1.0])
+    assert summary["mean"] == pytest.approx(0.9) and summary["std"] == pytest.approx(0.1)
+    half = 4.302653 * 0.1 / np.sqrt(3)  # t(0.975, 2 df)
+    assert summary["ci"] == pytest.approx([0.9 - half, 0.9 + half], abs=1e-5)
+    assert chance_level(np.array([0, 0, 0, 1]), 2) == {"chance": 0.75, "majority_rate": 0.75}
+    assert chance_level(np.array([0, 1, 2, 3]), 4)["chance"] == 0.25
+
+
+def test_control_keys_and_labels() -> None:
+    texts = [
+        "Return the socket. The socket closes.",
+        "Return the value of the flag.",
+        "The the and of",
+        "Return a parser for dates.",
+    ]
+    keys = surface_keys(texts)
+    assert keys[0] == "socket"  # the most frequent content word
+    assert keys[1] == "flag"  # a tie goes to the rarer word ('return' is in three texts)
+    assert keys[2] == ""  # no content word at all
+    labels = np.array([0, 1, 0, 1])
+    drawn = control_labels(["a", "b", "a", "c"], labels, 2, seed=5)
+    assert drawn[0] == drawn[2]  # one label per key
+    assert np.array_equal(drawn, control_labels(["a", "b", "a", "c"], labels, 2, seed=5))
+
+
+def test_one_class_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    store = Store(tmp_path / "one.duckdb")
+    frame = synthetic_frame()
+    frame["label"] = "same"
+    corpus = ingest_frame(store, frame, name="one", labels=("label",))
+    with pytest.raises(UserError, match=r"only one class \('same'\).*at least 2 classes"):
+        run_probe(store, corpus, ProbeRequest("label"))
+    store.close()
+
+
+def test_classes_too_small_for_the_folds_are_refused(tmp_path: Path, tmp_path_factory) -> None:
+    store = Store(copy_of(template(tmp_path_factory, embed=False), tmp_path / "small.duckdb"))
+    corpus = get_corpus(store, NAME)
+    with pytest.raises(UserError) as caught:
+        run_probe(store, corpus, ProbeRequest("kind"))
+    message = caught.value.message
+    assert "too few for 5 folds" in message and "at least 5 of each class" in message
+    assert "Merge or drop the small classes" in message
+    with pytest.raises(UserError, match="no column 'missing'"):
+        probe_data(store, corpus, "missing")
+    store.close()
+
+
+def test_notices_for_duplicates_small_classes_and_subsamples(tmp_path: Path, monkeypatch) -> None:
+    store = Store(tmp_path / "notices.duckdb")
+    frame = synthetic_frame()
+    frame.loc[1, "text"] = frame.loc[60, "text"]  # the same text as alpha and as beta
+    corpus = ingest_frame(store, frame, name="dups", labels=("label",))
+    data = probe_data(store, corpus, "label")
+    assert any("different labels" in notice for notice in data.notices)
+    assert any("fewer than 50 examples" in notice for notice in data.notices) is False
+    monkeypatch.setattr(probe_inputs, "SUBSAMPLE_ABOVE", 100)
+    monkeypatch.setattr(probe_inputs, "SUBSAMPLE_SIZE", 90)
+    sampled = probe_data(store, corpus, "label", seed=1)
+    assert sampled.n == 90 and sampled.n_corpus == 150
+    assert sorted(sampled.class_counts().values()) == [30, 30, 30]  # stratified
+    assert any("subsample of 90 of 150" in notice for notice in sampled.notices)
+    assert any("fewer than 50 examples" in notice for notice in sampled.notices)
+    everything = probe_data(store, corpus, "label", subsample=0)
+    assert everything.n == 150
+    store.close()
+
+
+@pytest.mark.slow
+def test_a_real_corpus_probe_reads_every_layer(tmp_path: Path, tmp_path_factory) -> None:
+    """The bundled model on 90 docstrings: 7 readouts, topic well above the majority class."""
+    store = Store(copy_of(template(tmp_path_factory), tmp_path / "real.duckdb"))
+    corpus = get_corpus(store, NAME)
+    result = run_probe(store, corpus, ProbeRequest("topic", dims=(16, 64))).result
+    assert result["n_layers"] == 6 and len(result["layers"]) == 7
+    assert result["timing"]["encoded_texts"] == 0  # every layer came from the cache
+    last = result["layers"][-1]["accuracy"]["mean"]
+    assert last > result["baselines"]["majority"]["accuracy"]["mean"] + 0.3
+    assert result["dimension_curves"]["dims"] == [16, 64, 384]
+    store.close()
+
+
+@pytest.mark.slow
+def test_heavy_options_random_encoder_heatmap_mlp_and_permutations(synthetic) -> None:
+    store, corpus = synthetic
+    request = ProbeRequest(
+        "label", dims=(4, 16), heatmap=True, mlp=True, permutations=10, random_encoder=True
+    )
+    result = run_probe(store, corpus, request).result
+    random_layers = result["baselines"]["random_encoder"]["layers"]
+    assert len(random_layers) == FAKE.n_layers + 1  # (the fake encoder returns the same layers)
+    names = [trace.name for trace in accuracy_figure(result, "synthetic").data]
+    assert "random-weight encoder" in names and "MLP probe" in names
+    heatmap = result["heatmap"]
+    assert heatmap["dims"] == [4, 16, 32] and len(heatmap["cells"]) == FAKE.n_layers + 1
+    assert heatmap["cells"][SIGNAL_LAYER][-1] == pytest.approx(
+        result["layers"][SIGNAL_LAYER]["accuracy"]["mean"]
+    )
+    assert heatmap["percent_of_full"][-1][-1] == 100.0
+    mlp = result["mlp"]["layers"]
+    assert mlp[SIGNAL_LAYER]["accuracy"]["mean"] > 0.8 and len(mlp) == FAKE.n_layers + 1
+    tests = {entry["layer"]: entry for entry in result["permutation"]}
+    assert set(tests) == {SIGNAL_LAYER, FAKE.n_layers}
+    assert tests[SIGNAL_LAYER]["p_value"] == pytest.approx(1 / 11)  # the smallest possible
+    assert tests[FAKE.n_layers]["permutations"] == 10
+    caption = probe_heatmap_figure(result, "synthetic").layout.meta["caption"]
+    assert "2D Matryoshka" in caption and "n = 150" in caption
+    assert "MLP" in list(layers_table(result).columns)
+
+
+def test_pair_heatmap_maths() -> None:
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((3, 40, 16))
+    b = a + 0.05 * rng.standard_normal((3, 40, 16))
+    b[0] = rng.standard_normal((40, 16))  # layer 0 of b: unrelated to a
+    scores = np.sum(a[2] * b[2], axis=1) / (
+        np.linalg.norm(a[2], axis=1) * np.linalg.norm(b[2], axis=1)
+    )
+    heatmap = pair_heatmap(a, b, scores, (4, 8))
+    assert heatmap["dims"] == [4, 8, 16]
+    assert heatmap["cells"][2][-1] == pytest.approx(100.0)  # the score is layer 2's cosine
+    assert abs(heatmap["cells"][0][-1]) < 50

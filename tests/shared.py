@@ -1,0 +1,75 @@
+"""What tests in several folders share: project paths, two topics of short texts, and stores
+filled and closed for another process (the app under AppTest or a real server)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from analysis.core.store import Store
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEMO_DOCS = PROJECT_ROOT / "data" / "demo" / "stdlib_docs.csv"
+DEMO_SMALL = PROJECT_ROOT / "data" / "demo" / "stdlib_docs_small.csv"
+
+
+def closed_store(path: Path, fill: Callable[[Store], object]) -> Path:
+    """A store at ``path`` filled by ``fill``, then closed (a Store of its own, not open_store,
+    which caches the connection): DuckDB lets one process at a time open the file."""
+    store = Store(path)
+    try:
+        fill(store)
+    finally:
+        store.close()
+    return path
+
+
+ANIMAL_TEXTS = [
+    "The cat sat on the warm mat.",
+    "Dogs love long walks in the park.",
+    "A parrot can learn many words.",
+    "Horses gallop across the open field.",
+    "The goldfish swims in its bowl.",
+    "Owls hunt quietly at night.",
+    "The kitten chased a ball of yarn.",
+    "Wolves travel in packs through the forest.",
+    "The rabbit nibbled fresh carrots.",
+    "Cows graze in the green meadow.",
+    "A squirrel buried acorns for winter.",
+    "The puppy wagged its tail happily.",
+    "Eagles soar high above the mountains.",
+    "Dolphins play in the ocean waves.",
+    "The hamster runs on its wheel.",
+    "Bees collect nectar from flowers.",
+    "The tortoise moved slowly across the garden.",
+    "Penguins huddle together in the cold.",
+    "A fox crept past the henhouse.",
+]
+FINANCE_TEXTS = [
+    "The stock market fell sharply today.",
+    "Interest rates were raised again.",
+    "The bank approved the mortgage.",
+    "Bonds rallied after the announcement.",
+    "Inflation slowed for the third month.",
+    "The company reported record profits.",
+    "Investors sold shares amid uncertainty.",
+    "The central bank cut its lending rate.",
+    "Quarterly earnings beat analyst forecasts.",
+    "The currency weakened against the dollar.",
+    "A new fund invests in government bonds.",
+    "Unemployment figures lifted the markets.",
+    "The firm issued new shares to raise capital.",
+    "Oil prices pushed inflation higher.",
+    "The budget deficit widened this year.",
+    "Pension funds rebalanced their portfolios.",
+    "Credit card debt reached a new high.",
+    "The merger was approved by regulators.",
+    "Tax revenue rose in the last quarter.",
+    "Savings accounts now pay more interest.",
+]
+
+
+def topics_csv(rows: list[tuple[str, str]]) -> bytes:
+    """A text,topic CSV of (text, topic) rows, texts quoted."""
+    lines = ["text,topic"] + ['"{}",{}'.format(t.replace('"', '""'), label) for t, label in rows]
+    return ("\n".join(lines) + "\n").encode("utf-8")
