@@ -11,14 +11,13 @@ import pytest
 from analysis.compare import similarity
 from analysis.compare.comparison import (
     CompareRequest,
+    Comparison,
+    LayerCka,
     LayerRequest,
     Representation,
-    find_compare,
     representation_choices,
-    run_compare,
-    run_layer_cka,
 )
-from analysis.compare.figures import change_map, cka_heatmap, overlap_histogram
+from analysis.compare.figures import cka_heatmap, overlap_histogram
 from analysis.compare.similarity import (
     cka_matrix,
     distance_spearman,
@@ -124,9 +123,9 @@ def db(tmp_path: Path, tmp_path_factory) -> Store:
 @pytest.mark.slow
 def test_minilm_against_lsa_is_stored_and_reopened(db: Store) -> None:
     corpus = get_corpus(db, NAME)
-    request = CompareRequest("default", "lsa", k=5)
-    assert find_compare(db, corpus, request) is None
-    first = run_compare(db, corpus, request)
+    comparison = Comparison(db, corpus, CompareRequest("default", "lsa", k=5))
+    assert comparison.find() is None
+    first = comparison.run()
     result = first.result
     assert 0.0 < result["cka"] < 1.0
     overlap = result["knn_overlap"]
@@ -138,21 +137,27 @@ def test_minilm_against_lsa_is_stored_and_reopened(db: Store) -> None:
     assert result["top_changed"][0]["overlap"] == min(overlap["per_point"])
     assert "topic" in result["top_changed"][0]
     assert "Linear CKA" in compare_reading(result)
-    again = run_compare(db, corpus, CompareRequest("all-MiniLM-L6-v2", "lsa", k=5))
-    assert again.reused and again.result_id == first.result_id  # name and spec: one key
+    by_name = Comparison(db, corpus, CompareRequest("all-MiniLM-L6-v2", "lsa", k=5))
+    assert by_name.job_key == comparison.job_key  # name and spec: one job, one key
+    again = by_name.run()
+    assert again.reused and again.result_id == first.result_id
     assert "Kornblith" in overlap_histogram(result, NAME).layout.meta["caption"]
-    view = change_map(db, corpus, result)
-    assert view is not None and view.total == 90
-    assert view.figure.data[0].marker.showscale  # numeric colour: 1 - overlap
+    charts = {chart.key: chart for chart in comparison.figures(first)}
+    assert set(charts) == {"cmp_overlap", "cmp_map"}
+    change = charts["cmp_map"]
+    assert change.figure.data[0].marker.showscale  # numeric colour: 1 - overlap
+    assert len(change.data) == 90 and set(change.data["change"]) <= {
+        round(1 - v, 4) for v in overlap["per_point"]
+    }
 
 
 @pytest.mark.slow
 def test_a_layer_with_itself_has_cka_one_and_layer_matrix(db: Store) -> None:
     corpus = get_corpus(db, NAME)
-    same = run_compare(db, corpus, CompareRequest("default:6", "default:6", k=5)).result
+    same = Comparison(db, corpus, CompareRequest("default:6", "default:6", k=5)).run().result
     assert same["cka"] == pytest.approx(1.0)
     assert same["knn_overlap"]["mean"] == 1.0
-    layers = run_layer_cka(db, corpus, LayerRequest("default")).result
+    layers = LayerCka(db, corpus, LayerRequest("default")).run().result
     matrix = np.array(layers["matrix"])
     assert matrix.shape == (7, 7)
     assert np.allclose(np.diag(matrix), 1.0)
@@ -166,6 +171,6 @@ def test_a_layer_with_itself_has_cka_one_and_layer_matrix(db: Store) -> None:
 def test_layers_of_a_model_without_layers_are_refused(db: Store) -> None:
     corpus = get_corpus(db, NAME)
     with pytest.raises(UserError, match="no hidden layers"):
-        run_compare(db, corpus, CompareRequest("lsa:2", "default"))
+        Comparison(db, corpus, CompareRequest("lsa:2", "default"))
     with pytest.raises(UserError, match="not embedded"):
-        run_compare(db, corpus, CompareRequest("default", "nonexistent-model"))
+        Comparison(db, corpus, CompareRequest("default", "nonexistent-model"))
