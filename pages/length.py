@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
 from analysis.core.errors import UserError
 from analysis.corpus.corpora import Corpus, get_corpus, list_corpora
-from analysis.length.collapse import (
-    CITATION,
-    NOT_A_TRANSFORMER,
-    TOKENS_PER_SECOND,
-    LengthReport,
-    Prepared,
-    find_length_report,
-    prepare,
-    run_length_analysis,
-    suggested_mode,
-)
-from analysis.length.figures import figures_for
+from analysis.length.collapse import CITATION, LengthReport, suggested_mode
+from analysis.length.length_analysis import LengthAnalysis
 from analysis.length.sample import (
     BUCKETS,
     DEFAULT_EDGES,
@@ -28,19 +20,14 @@ from analysis.length.sample import (
     LENGTH_CHOICES,
     MIN_PER_BUCKET,
     MODES,
+    NOT_A_TRANSFORMER,
     TAU_CHOICES,
     TRUNCATE,
     LengthRequest,
+    LengthSample,
 )
-from pages._ui import (
-    chart_with_actions,
-    corpus_choice,
-    current_job,
-    job_status,
-    model_spec_input,
-    require_navigation,
-    start_job,
-)
+from pages._results_ui import analysis_section
+from pages._ui import corpus_choice, model_spec_input, require_navigation
 from pages._ui import store as open_store
 
 require_navigation()
@@ -57,9 +44,13 @@ MODE_LABELS = {
 
 
 @st.cache_resource(max_entries=8, show_spinner="Loading the model and drawing the sample…")
-def _prepared(db: str, name: str, created: str, key: str, _request: LengthRequest) -> Prepared:
-    """Kept across reruns: the loaded model and the drawn sample with its bucket counts."""
-    return prepare(open_store(), get_corpus(open_store(), name), _request)
+def _analysis(db: str, name: str, created: str, request: LengthRequest) -> LengthAnalysis:
+    """Kept across reruns: the bound analysis holds the loaded model and the drawn sample.
+
+    Keyed by the store's path, the corpus (its name and creation time, so a re-ingested corpus
+    draws afresh) and the frozen request itself.
+    """
+    return LengthAnalysis(open_store(), get_corpus(open_store(), name), request)
 
 
 def pick_corpus() -> Corpus | None:
@@ -148,8 +139,8 @@ def request_controls(corpus: Corpus) -> LengthRequest | None:
     )
 
 
-def show_sample(prepared: Prepared) -> None:
-    summary = prepared.sample.summary()
+def show_sample(sample: LengthSample) -> None:
+    summary = sample.summary()
     st.dataframe(
         pd.DataFrame(summary["buckets"]).rename(
             columns={
@@ -166,72 +157,31 @@ def show_sample(prepared: Prepared) -> None:
         st.warning(notice)
 
 
-def run_controls(prepared: Prepared) -> None:
-    """The estimate, the run button and the background job's progress."""
-    sample, request = prepared.sample, prepared.request
-    seconds = prepared.estimate_seconds()
-    st.info(
-        f"Not computed yet. Estimated time: about {max(1, round(seconds))} s for "
-        f"{sample.n_texts:,} texts ({sample.total_tokens:,} tokens) × {len(request.taus)} "
-        f"temperature(s) at ~{TOKENS_PER_SECOND:,.0f} tokens/s on 2 idle cores (longer while "
-        "other work runs)."
-    )
-    if st.button("Run the length analysis", key="len_run", type="primary"):
-        start_job(
-            "length",
-            f"Length analysis of {prepared.corpus.name}",
-            lambda progress: run_length_analysis(open_store(), prepared, progress),
-            key=prepared.job_key(),
-        )
-    job_status("length")
-
-
-def show_report(report: LengthReport, just_run: bool) -> None:
-    st.success(report.summary())
-    timing = ", ".join(f"τ = {tau:g}: {seconds:.1f} s" for tau, seconds in report.seconds.items())
-    st.caption(("" if just_run else "Reopened from the store. ") + f"Computed in {timing}.")
-    taus = list(report.taus)
+def choose_tau(report: LengthReport) -> dict[str, Any]:
+    """The temperature the per-τ charts show; it changes no number."""
     tau = st.selectbox(
         "Temperature for the per-τ charts",
-        taus,
+        list(report.taus),
         format_func=lambda t: f"τ = {t:g}",
         key="len_show_tau",
     )
-    for figure in figures_for(report):
-        fig = figure.build(report, tau)
-        st.caption(f"What it measures: {figure.what}")
-        chart_with_actions(
-            fig,
-            chart_key=f"len_{figure.key}",
-            key=f"len_{figure.key}",
-            corpus=report.corpus,
-            analysis=f"length-{figure.key}",
-            model=report.model,
-            data=figure.data(report, tau),
-        )
+    return {"tau": tau}
 
 
 def main() -> None:
     corpus = pick_corpus()
     if corpus is None:
         return
-    request = request_controls(corpus)
-    if request is None:
-        return
     try:
-        prepared = _prepared(
-            str(open_store().path), corpus.name, corpus.created_at, repr(request), request
-        )
+        request = request_controls(corpus)
+        if request is None:
+            return
+        analysis = _analysis(str(open_store().path), corpus.name, corpus.created_at, request)
     except UserError as exc:
         st.error(exc.message)
         return
-    show_sample(prepared)
-    report = find_length_report(open_store(), prepared)
-    if report is None:
-        run_controls(prepared)
-        return
-    job = current_job("length")
-    show_report(report, just_run=job is not None and job.key == prepared.job_key())
+    show_sample(analysis.prepared.sample)
+    analysis_section("len", analysis, button="Run the length analysis", view=choose_tau)
 
 
 main()

@@ -18,8 +18,8 @@ from analysis.length.sample import (
     DEFAULT_TAUS,
     MIN_PER_BUCKET,
     MODES,
-    TRUNCATE,
     LengthRequest,
+    default_lengths,
 )
 
 if TYPE_CHECKING:
@@ -79,17 +79,17 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 def _length(args: argparse.Namespace) -> dict[str, Any]:
     # Imported here: the analysis loads torch and scikit-learn, which --help never needs.
     from analysis.corpus.corpora import get_corpus
-    from analysis.length.collapse import prepare, run_length_analysis, suggested_mode
+    from analysis.length.collapse import suggested_mode
+    from analysis.length.length_analysis import LengthAnalysis
 
     store = open_args_store(args)
     corpus = get_corpus(store, args.name)
     longest = max(args.lengths) if args.lengths else DEFAULT_LENGTHS[-1]
     mode = args.mode or suggested_mode(store, corpus, longest)
-    lengths = args.lengths or (DEFAULT_LENGTHS if mode == TRUNCATE else DEFAULT_EDGES)
     request = LengthRequest(
         model=args.model,
         mode=mode,
-        lengths=tuple(lengths),
+        lengths=tuple(args.lengths or default_lengths(mode)),
         per_bucket=args.per_bucket,
         taus=tuple(args.tau),
         label_column=args.label_column,
@@ -97,9 +97,9 @@ def _length(args: argparse.Namespace) -> dict[str, Any]:
         attention=args.attention,
     )
     start = time.perf_counter()
-    prepared = prepare(store, corpus, request)
-    report = run_length_analysis(store, prepared, StderrProgress("length analysis"))
-    return report_json(report, prepared.model_key, time.perf_counter() - start)
+    analysis = LengthAnalysis(store, corpus, request)
+    report = analysis.run(StderrProgress("length analysis"))
+    return report_json(report, analysis.params["model"], time.perf_counter() - start)
 
 
 def report_json(report: LengthReport, model_key: str, seconds: float) -> dict[str, Any]:

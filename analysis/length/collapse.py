@@ -1,16 +1,14 @@
 """Length collapse (Zhou et al., ACL 2025, arXiv 2410.24200) and the TempScale what-if.
 
-Runs the sample of length_sample through the model once per attention temperature
-(length_forward), derives every diagnostic of length_collapse.md from that pass (length_stats,
-length_attention), and stores one result per temperature keyed by every parameter, so a sweep
-that adds a temperature reuses the ones already computed and a finished analysis reopens
-instantly after a restart.
+Prepares a request (loads the model, draws the sample of length_sample), runs that sample
+through the model at one attention temperature (length_forward) and derives every per-temperature
+diagnostic of length_collapse.md from that pass (length_stats). ``LengthReport`` gathers the
+stored results of every temperature; storing them is length_analysis's job.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import partial
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,10 +16,9 @@ from threadpoolctl import threadpool_limits
 
 from analysis.core.errors import UserError
 from analysis.core.progress import ProgressFn
-from analysis.core.results import StoredResult, cached_result, find_result, params_key
 from analysis.core.store import Store
 from analysis.corpus.corpora import Corpus, load_documents
-from analysis.length.attention import attention_diagnostics, subsample_size
+from analysis.length.attention import subsample_size
 from analysis.length.forward import TauPass, run_pass
 from analysis.length.sample import (
     BUCKETS,
@@ -46,8 +43,6 @@ from analysis.length.stats import (
 from analysis.length.tempscale import transformer_of
 from analysis.models.encoders import Encoder, load_encoder
 
-KIND = "length_collapse"
-ATTENTION_KIND = "length_attention"
 VERSION = 1
 # all-MiniLM-L6-v2 on the 2-core reference machine: 5-6k tokens/s idle, ~2k with other work
 # running; the estimate takes the middle.
@@ -55,11 +50,6 @@ TOKENS_PER_SECOND = 4000.0
 STATS_SECONDS = 1.5  # probes, bootstrap, PCA and whitening per temperature at the default size
 ATTENTION_SECONDS_PER_TEXT = 0.12  # eager attention, one text at a time, with power iteration
 CITATION = "After Zhou et al., ACL 2025 (arXiv 2410.24200)."
-NOT_A_TRANSFORMER = (
-    "Length diagnostics run the model on texts cut to each length and read its attention, so "
-    "they need a transformer: the bundled MiniLM, the random-weights control, or a local "
-    "sentence-transformers folder. {what}"
-)
 
 
 @dataclass(frozen=True)
@@ -82,11 +72,6 @@ class Prepared:
             **self.request.sample_params(),
             "tau": tau,
         }
-
-    def job_key(self) -> str:
-        """One background job per corpus and full request (all temperatures)."""
-        every = {**self.params(0.0), "tau": list(self.request.taus)}
-        return f"length:{self.corpus.corpus_id}:{params_key(every)}:{self.request.attention}"
 
     def estimate_seconds(self) -> float:
         """Seconds the whole run should take: tokens / measured throughput, per temperature."""
@@ -115,14 +100,8 @@ def suggested_mode(store: Store, corpus: Corpus, longest: int = DEFAULT_LENGTHS[
 
 
 def prepare(store: Store, corpus: Corpus, request: LengthRequest) -> Prepared:
-    """Check the request, load the model, draw the sample (a UserError explains any problem)."""
-    request = request.normalised()
-    if request.model == "lsa":
-        raise UserError(NOT_A_TRANSFORMER.format(what="LSA has no tokens, layers or attention."))
-    if request.model.startswith("external:"):
-        raise UserError(
-            NOT_A_TRANSFORMER.format(what="Imported vectors cannot embed truncated texts.")
-        )
+    """Check the request against the corpus, load the model, draw the sample (a UserError
+    explains any problem)."""
     if request.label_column is not None and request.label_column not in corpus.metadata_names:
         known = ", ".join(corpus.label_columns) or "none"
         raise UserError(
@@ -218,7 +197,7 @@ class LengthReport:
     taus: dict[float, dict[str, Any]]
     attention: dict[float, dict[str, Any]]
     seconds: dict[float, float]
-    reused: bool
+    reused: bool = field(compare=False)  # how this copy was obtained, not part of the result
 
     @property
     def reference(self) -> dict[str, Any]:
@@ -276,80 +255,3 @@ class LengthReport:
             f"{probe['accuracy']:.0%} accuracy (chance {probe['chance']:.0%})."
         )
         return " ".join(parts)
-
-
-def _report(
-    prepared: Prepared, found: dict[float, StoredResult], attention: dict[float, StoredResult]
-) -> LengthReport:
-    return LengthReport(
-        corpus=prepared.corpus.name,
-        model=prepared.encoder.info.name,
-        request=prepared.request,
-        taus={tau: stored.result for tau, stored in found.items()},
-        attention={tau: stored.result for tau, stored in attention.items()},
-        seconds={tau: stored.seconds for tau, stored in found.items()},
-        reused=all(stored.reused for stored in found.values()),
-    )
-
-
-def find_length_report(store: Store, prepared: Prepared) -> LengthReport | None:
-    """The stored report for exactly this request, or None if any part is missing."""
-    corpus_id = prepared.corpus.corpus_id
-    found, attention = {}, {}
-    for tau in prepared.request.taus:
-        stored = find_result(store, KIND, prepared.params(tau), corpus_id)
-        if stored is None:
-            return None
-        found[tau] = stored
-        if prepared.request.attention:
-            stored = find_result(store, ATTENTION_KIND, prepared.params(tau), corpus_id)
-            if stored is None:
-                return None
-            attention[tau] = stored
-    return _report(prepared, found, attention)
-
-
-def _offset(progress: ProgressFn | None, before: int, total: int) -> ProgressFn | None:
-    """Map one step's progress onto the whole run's."""
-    if progress is None:
-        return None
-    return lambda done, _: progress(before + done, total)
-
-
-def run_length_analysis(
-    store: Store, prepared: Prepared, progress: ProgressFn | None = None
-) -> LengthReport:
-    """Every temperature of the request, from the store where possible, computed otherwise."""
-    request, sample = prepared.request, prepared.sample
-    corpus_id = prepared.corpus.corpus_id
-    attention_texts = subsample_size(sample) if request.attention else 0
-    step = sample.n_texts + attention_texts
-    total = step * len(request.taus)
-    found, attention = {}, {}
-    for index, tau in enumerate(request.taus):
-        before = index * step
-        found[tau] = cached_result(
-            store,
-            KIND,
-            prepared.params(tau),
-            partial(analyse_tau, prepared, tau, _offset(progress, before, total)),
-            corpus_id,
-        )
-        if request.attention:
-            attention[tau] = cached_result(
-                store,
-                ATTENTION_KIND,
-                prepared.params(tau),
-                partial(
-                    attention_diagnostics,
-                    prepared.encoder,
-                    sample,
-                    tau,
-                    request.seed,
-                    _offset(progress, before + sample.n_texts, total),
-                ),
-                corpus_id,
-            )
-        if progress is not None:
-            progress(before + step, total)
-    return _report(prepared, found, attention)

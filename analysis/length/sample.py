@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from contextlib import nullcontext
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -32,6 +32,16 @@ DEFAULT_PER_BUCKET = 200
 MIN_PER_BUCKET = 10  # fewer texts give no usable bootstrap interval or 5-fold probe
 TAU_CHOICES = (1.0, 0.95, 0.9, 0.85, 0.8, 0.7)
 DEFAULT_TAUS = (1.0, 0.8)
+NOT_A_TRANSFORMER = (
+    "Length diagnostics run the model on texts cut to each length and read its attention, so "
+    "they need a transformer: the bundled MiniLM, the random-weights control, or a local "
+    "sentence-transformers folder. {what}"
+)
+
+
+def default_lengths(mode: str) -> tuple[int, ...]:
+    """The lengths a mode uses unless told otherwise: truncation lengths or bucket edges."""
+    return DEFAULT_LENGTHS if mode == TRUNCATE else DEFAULT_EDGES
 
 
 @dataclass(frozen=True)
@@ -50,8 +60,17 @@ class LengthRequest:
     seed: int = 0
     attention: bool = False
 
-    def normalised(self) -> LengthRequest:
-        """Sorted, de-duplicated lengths; taus from 1.0 down with 1.0 always in; checked."""
+    def __post_init__(self) -> None:
+        """Checked, and put in one canonical form (sorted, de-duplicated lengths; taus from 1.0
+        down with 1.0 always in), so two spellings of one request are one request."""
+        if self.model == "lsa":
+            raise UserError(
+                NOT_A_TRANSFORMER.format(what="LSA has no tokens, layers or attention.")
+            )
+        if self.model.startswith("external:"):
+            raise UserError(
+                NOT_A_TRANSFORMER.format(what="Imported vectors cannot embed truncated texts.")
+            )
         if self.mode not in MODES:
             raise UserError(f"Unknown length mode '{self.mode}'; choose {' or '.join(MODES)}.")
         lengths = tuple(sorted({int(length) for length in self.lengths}))
@@ -67,7 +86,9 @@ class LengthRequest:
         taus = tuple(sorted({1.0, *(round(float(t), 4) for t in self.taus)}, reverse=True))
         if any(not 0 < tau <= 10 for tau in taus):
             raise UserError(f"Temperatures must lie in (0, 10]; got {list(taus)}.")
-        return replace(self, lengths=lengths, taus=taus, label_column=self.label_column or None)
+        object.__setattr__(self, "lengths", lengths)
+        object.__setattr__(self, "taus", taus)
+        object.__setattr__(self, "label_column", self.label_column or None)
 
     def sample_params(self) -> dict[str, Any]:
         """The parameters that decide the sample (everything but the temperatures)."""

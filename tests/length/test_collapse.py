@@ -16,9 +16,8 @@ from analysis.corpus.corpora import IngestOptions, get_corpus, sha256_texts
 from analysis.corpus.readers import read_bytes
 from analysis.length import collapse as length_collapse
 from analysis.length.attention import attention_diagnostics, largest_singular_value
-from analysis.length.collapse import find_length_report, prepare, run_length_analysis
-from analysis.length.figures import figures_for
 from analysis.length.forward import encode_batch, run_pass, smoothing
+from analysis.length.length_analysis import LengthAnalysis
 from analysis.length.sample import BUCKETS, TRUNCATE, LengthRequest, plan_sample
 from analysis.length.stats import (
     cross_similarity,
@@ -198,7 +197,7 @@ def test_truncation_feeds_exactly_the_requested_number_of_tokens(default_encoder
 def test_controlled_sample_is_the_same_texts_at_every_length(default_encoder) -> None:
     tokenizer = default_encoder._hidden.tokenizer
     docs = _documents(_demo())
-    request = LengthRequest(lengths=(64, 16, 32, 16), per_bucket=25, seed=3).normalised()
+    request = LengthRequest(lengths=(64, 16, 32, 16), per_bucket=25, seed=3)
     assert request.lengths == (16, 32, 64)
     sample = plan_sample(docs, tokenizer, 256, request)
     assert sample.bucket_names == ["16 tok", "32 tok", "64 tok"]
@@ -222,7 +221,7 @@ def test_natural_buckets_report_an_under_filled_bucket(default_encoder) -> None:
         _documents(pd.concat([short, long])),
         tokenizer,
         256,
-        LengthRequest(mode=BUCKETS, lengths=(0, 16, 64, 128), per_bucket=20).normalised(),
+        LengthRequest(mode=BUCKETS, lengths=(0, 16, 64, 128), per_bucket=20),
     )
     assert sample.bucket_names == ["[0,16)", "[16,64)", "[64,128]"]
     assert np.bincount(sample.bucket).tolist() == [12, 12, 12]
@@ -238,13 +237,13 @@ def test_too_short_corpus_names_the_bucket_and_the_count(default_encoder) -> Non
         pd.concat([frame[frame["n_tokens"] < 20].head(40), _long_texts(3)]).reset_index()
     )
     with pytest.raises(UserError, match=r"Bucket 128 tokens is too small: only 3 text\(s\)"):
-        plan_sample(docs, tokenizer, 256, LengthRequest(per_bucket=20).normalised())
+        plan_sample(docs, tokenizer, 256, LengthRequest(per_bucket=20))
     with pytest.raises(UserError, match=r"\[64,256\]: 3 text\(s\)"):
         plan_sample(
             docs,
             tokenizer,
             256,
-            LengthRequest(mode=BUCKETS, lengths=(0, 64, 256), per_bucket=20).normalised(),
+            LengthRequest(mode=BUCKETS, lengths=(0, 64, 256), per_bucket=20),
         )
 
 
@@ -252,10 +251,10 @@ def test_requests_beyond_the_model_window_are_refused(default_encoder) -> None:
     tokenizer = default_encoder._hidden.tokenizer
     docs = _documents(_long_texts(20))
     with pytest.raises(UserError, match="beyond the model's limit of 256"):
-        plan_sample(docs, tokenizer, 256, LengthRequest(lengths=(16, 300)).normalised())
+        plan_sample(docs, tokenizer, 256, LengthRequest(lengths=(16, 300)))
     with pytest.raises(UserError, match="at least 10"):
-        LengthRequest(per_bucket=5).normalised()
-    assert LengthRequest(taus=(0.8, 0.9)).normalised().taus == (1.0, 0.9, 0.8)
+        LengthRequest(per_bucket=5)
+    assert LengthRequest(taus=(0.8, 0.9)).taus == (1.0, 0.9, 0.8)
 
 
 # ---- the real model --------------------------------------------------------------------------
@@ -263,7 +262,7 @@ def test_requests_beyond_the_model_window_are_refused(default_encoder) -> None:
 
 def test_pass_gives_the_model_s_own_embedding(default_encoder) -> None:
     docs = _documents(_demo().head(60))
-    request = LengthRequest(mode=BUCKETS, lengths=(0, 16, 64), per_bucket=10).normalised()
+    request = LengthRequest(mode=BUCKETS, lengths=(0, 16, 64), per_bucket=10)
     sample = plan_sample(docs, default_encoder._hidden.tokenizer, 256, request)
     result = run_pass(default_encoder, sample, 1.0)
     own = default_encoder.encode(sample.texts)
@@ -276,8 +275,7 @@ def test_pass_gives_the_model_s_own_embedding(default_encoder) -> None:
 def test_mpc_rises_with_length_on_long_texts(store) -> None:
     _ingest(store, _long_texts(40), "long")
     request = LengthRequest(lengths=(8, 32, 128), per_bucket=40, taus=(1.0, 0.8))
-    prepared = prepare(store, get_corpus(store, "long"), request)
-    report = run_length_analysis(store, prepared)
+    report = LengthAnalysis(store, get_corpus(store, "long"), request).run()
     rows = report.reference["buckets"]
     assert [row["n_texts"] for row in rows] == [40, 40, 40]
     assert rows[-1]["mpc"] > rows[0]["mpc"] + 0.02, [row["mpc"] for row in rows]
@@ -295,20 +293,20 @@ def test_results_are_stored_and_reopen_without_the_model(store, monkeypatch) -> 
     two_topics = frame[frame["topic"].isin(["concurrency", "data formats"])]
     _ingest(store, two_topics.groupby("topic").head(6), "twelve")
     request = LengthRequest(lengths=(8, 16), per_bucket=12, taus=(1.0,), label_column="topic")
-    prepared = prepare(store, get_corpus(store, "twelve"), request)
-    assert find_length_report(store, prepared) is None
-    first = run_length_analysis(store, prepared)
+    analysis = LengthAnalysis(store, get_corpus(store, "twelve"), request)
+    assert analysis.find() is None
+    first = analysis.run()
     assert not first.reused
 
     def no_model(*args, **kwargs):
         raise AssertionError("the model ran again")
 
     monkeypatch.setattr(length_collapse, "run_pass", no_model)
-    again = find_length_report(store, prepare(store, get_corpus(store, "twelve"), request))
+    again = LengthAnalysis(store, get_corpus(store, "twelve"), request).find()
     assert again is not None and again.reused
     assert again.taus == first.taus
-    other_seed = prepare(store, get_corpus(store, "twelve"), replace(request, seed=1))
-    assert find_length_report(store, other_seed) is None
+    other_seed = LengthAnalysis(store, get_corpus(store, "twelve"), replace(request, seed=1))
+    assert other_seed.find() is None
     assert "task" in again.reference
     assert all(0 <= row["task_accuracy"] <= 1 for row in again.reference["buckets"])
 
@@ -319,37 +317,39 @@ def test_attention_diagnostics_and_every_figure(store) -> None:
     request = LengthRequest(
         lengths=(8, 16, 32), per_bucket=10, taus=(1.0, 0.8), label_column="topic", attention=True
     )
-    prepared = prepare(store, get_corpus(store, "ten"), request)
-    report = run_length_analysis(store, prepared)
+    analysis = LengthAnalysis(store, get_corpus(store, "ten"), request)
+    report = analysis.run()
     attention = report.attention[0.8]
     assert attention["buckets"] == ["8 tok", "16 tok", "32 tok"]
     assert np.array(attention["sigma"]).shape == (6, 3)
     assert all(0 < e <= 1 for row in attention["entropy"] for e in row)
-    keys = [figure.key for figure in figures_for(report)]
+    charts = analysis.figures(report, {"tau": 0.8})
+    keys = [chart.key for chart in charts]
     assert keys == [
-        "collapse",
-        "layers",
-        "cross",
-        "map",
-        "spread",
-        "smoothing",
-        "probe",
-        "task",
-        "sweep",
-        "attention",
+        "len_collapse",
+        "len_layers",
+        "len_cross",
+        "len_map",
+        "len_spread",
+        "len_smoothing",
+        "len_probe",
+        "len_task",
+        "len_sweep",
+        "len_attention",
     ]
-    for figure in figures_for(report):
-        fig = figure.build(report, 0.8)
-        caption = fig.layout.meta["caption"]
+    assert "τ = 0.8" in charts[1].figure.layout.title.text  # the per-τ charts follow the view
+    for chart in charts:
+        caption = chart.figure.layout.meta["caption"]
         for needed in ("all-MiniLM-L6-v2", "10 texts", "seed 0", "arXiv 2410.24200", "τ = "):
-            assert needed in caption, (figure.key, caption)
+            assert needed in caption, (chart.key, caption)
         assert "8 tok, 16 tok, 32 tok" in caption
-        assert not figure.data(report, 0.8).empty
+        assert chart.what and chart.analysis == f"length-{chart.key[4:]}"
+        assert chart.data is not None and not chart.data.empty
 
 
 def test_attention_subsample_direct(default_encoder) -> None:
     docs = _documents(_long_texts(10))
-    request = LengthRequest(lengths=(8, 64), per_bucket=10, mode=TRUNCATE).normalised()
+    request = LengthRequest(lengths=(8, 64), per_bucket=10, mode=TRUNCATE)
     sample = plan_sample(docs, default_encoder._hidden.tokenizer, 256, request)
     seen = []
     result = attention_diagnostics(default_encoder, sample, 1.0, 0, lambda d, t: seen.append(d))

@@ -62,11 +62,11 @@ def test_tiny_run_shows_the_finding_and_every_chart(db: Path) -> None:
     at = _length_page("docs")
     _tiny_settings(at)
     assert not at.error, [e.value for e in at.error]
-    estimate = next(i.value for i in at.info if "Estimated time" in i.value)
+    estimate = next(c.value for c in at.caption if "Estimated time" in c.value)
     assert "36 texts" in estimate and "× 2 temperature(s)" in estimate
     assert not at.get("plotly_chart")
     at.button(key="len_run").click().run()
-    finish_job(at, "length")
+    finish_job(at, "len")
     assert not at.error, [e.value for e in at.error]
     finding = at.success[0].value
     assert "At τ = 1, the mean pairwise cosine" in finding and "τ = 0.8" in finding
@@ -93,7 +93,7 @@ def test_a_corpus_of_short_texts_names_the_bucket_and_count(db: Path) -> None:
     message = at.error[0].value
     assert "Too few texts per length bucket" in message
     assert "[0,16): 15 text(s); [16,32): 0 text(s)" in message
-    assert not at.get("plotly_chart") and "job_length" not in at.session_state
+    assert not at.get("plotly_chart") and "job_len" not in at.session_state
 
 
 def test_lsa_is_explained_not_run(db: Path) -> None:
