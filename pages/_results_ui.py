@@ -38,10 +38,8 @@ def analysis_section(
         st.caption(analysis.estimate().describe())
         run_button(slot, analysis.label, analysis.run, analysis.job_key, button)
         return None
-    job = current_job(slot)
-    just_run = job is not None and job.key == analysis.job_key
     note = analysis.stored_note(result)
-    if note and not just_run:
+    if note:
         st.caption(f"{note}; change a setting to compute another.")
     st.success(analysis.reading(result))
     for notice in analysis.notices(result):

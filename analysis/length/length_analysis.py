@@ -139,7 +139,7 @@ class LengthAnalysis(Analysis[LengthReport]):
         timing = ", ".join(
             f"τ = {tau:g}: {seconds:.1f} s" for tau, seconds in result.seconds.items()
         )
-        return f"Reopened from the store. Computed in {timing}"
+        return f"Stored result, computed in {timing}"
 
     def figures(
         self, result: LengthReport, view: Mapping[str, Any] | None = None

@@ -83,7 +83,7 @@ def test_tiny_run_shows_the_finding_and_every_chart(db: Path) -> None:
 
     reopened = _length_page("docs")
     _tiny_settings(reopened)
-    assert any("Reopened from the store" in c.value for c in reopened.caption)
+    assert any("Stored result, computed in" in c.value for c in reopened.caption)
     assert len(chart_titles(reopened)) == 9
 
 
