@@ -1064,8 +1064,7 @@ def _map_page_row(
     import plotly.io
     from streamlit.testing.v1 import AppTest
 
-    from analysis.map.colours import color_choices, color_values, hover_columns
-    from analysis.map.figures import map_figure
+    from analysis.map.colours import color_choices, hover_columns, projection_view
 
     log(f"building a {n:,}-document store with imported vectors and a PCA map")
     build_s, corpus = timed(lambda: blob_corpus(store, "map_bench", vectors, labels))
@@ -1097,19 +1096,8 @@ def _map_page_row(
     def lookup() -> object:
         return find_projection(store, corpus, record, params)
 
-    def figure() -> object:
-        return map_figure(
-            projection.coords,
-            docs["doc_id"].to_numpy(),
-            docs["text"].tolist(),
-            color=color_values(docs, colour, None),
-            color_name=colour,
-            hover_fields=docs[hover_columns(corpus)],
-            title=f"PCA map — {corpus.name}",
-            caption=projection.caption(),
-            seed=0,
-            axis_names=("PCA 1", "PCA 2", "PCA 3"),
-        ).figure
+    def figure() -> go.Figure:
+        return projection_view(projection, docs, corpus, colour).figure
 
     def serialise(fig: go.Figure) -> str:
         return plotly.io.to_json(fig.to_dict(), validate=False)
@@ -1147,7 +1135,7 @@ def _map_page_row(
             f"({N_BLOBS} classes), hover = text + {len(hover_columns(corpus))} fields; median of "
             f"{reruns} reruns {_fmt_list(times)} after a first map run of {first_s:.2f} s; "
             f"figure spec {spec_mb:.1f} MB; outside Streamlit: find_projection {lookup_s:.3f} s, "
-            f"map_figure {figure_s:.3f} s, to_dict + to_json {json_s:.3f} s; plain = "
+            f"projection_view {figure_s:.3f} s, to_dict + to_json {json_s:.3f} s; plain = "
             f"go.Scattergl of the same points with raw hover texts, to_dict + to_json, best of 3; "
             f"setup (not timed): import {build_s:.1f} s, PCA map {project_s:.1f} s"
         ),

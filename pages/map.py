@@ -9,10 +9,13 @@ import streamlit as st
 from analysis.core.errors import UserError
 from analysis.core.jobs import Job
 from analysis.corpus.corpora import Corpus, get_corpus, list_corpora, load_documents
-from analysis.map.cluster_runs import ClusterRequest, latest_clustering, run_clustering
+from analysis.map.cluster_analysis import ClusteringAnalysis
+from analysis.map.cluster_runs import ClusterRequest, latest_clustering
 from analysis.map.clustering import Clustering
-from analysis.map.colours import color_choices, projection_view
-from analysis.map.projection import Projection, ProjectionParams, find_projection, project
+from analysis.map.colours import color_choices
+from analysis.map.plan import MapPlan, plan_map
+from analysis.map.projection import Projection, ProjectionParams
+from analysis.map.projection_analysis import ProjectionAnalysis
 from analysis.map.selection import selected_doc_ids
 from analysis.output.data_files import csv_bytes, parquet_bytes
 from analysis.vectors.catalogue import CorpusModel, corpus_models, load_vectors
@@ -89,48 +92,40 @@ def projection_controls() -> ProjectionParams:
     )
 
 
-def current_projection(
+def current_map(
     corpus: Corpus, record: CorpusModel, params: ProjectionParams
-) -> tuple[Projection, Job | None]:
-    """The requested map if stored; otherwise start it in the background and show PCA meanwhile."""
-    params = params.effective(corpus.n_rows)
-    found = find_projection(store(), corpus, record, params)
-    if found is not None:
-        return found, None
-    vectors = vectors_of(corpus, record)
-    if params.method == "pca":  # seconds even for large corpora: no background job needed
-        return project(store(), corpus, record, params, vectors=vectors), None
-    key = f"project:{corpus.corpus_id}:{record.model_key}:{params.key()}"
-    job = current_job("project")
-    # A failed map is not restarted on every rerun (that loops and hides the error): the user
-    # retries it explicitly.
-    failed = job is not None and job.key == key and job.status == "failed"
-    if not failed or st.button("Retry the map", key="map_retry"):
-        job = start_job(
-            "project",
-            f"{params.method.upper()} map of {corpus.name}",
-            lambda progress: project(store(), corpus, record, params, progress, vectors),
-            key=key,
-        )
-    preview_params = ProjectionParams(method="pca", dims=params.dims, seed=params.seed)
-    preview = project(store(), corpus, record, preview_params, vectors=vectors)
-    return preview, job
-
-
-def faithfulness(projection: Projection) -> None:
-    q = projection.quality
-    if not q:
-        return
-    cols = st.columns(3)
-    cols[0].metric(f"Trustworthiness@{q['k']}", f"{q['trustworthiness']:.3f}")
-    cols[1].metric("Continuity", f"{q['continuity']:.3f}")
-    cols[2].metric(f"kNN recall@{q['k']}", f"{q['knn_recall']:.3f}")
-    st.caption(
-        f"How faithful the map is to the {projection.model} space: neighbours kept (trust-"
-        f"worthiness, continuity; Venna & Kaski 2006) and shared (kNN recall), measured on "
-        f"{q['sample_size']:,} of {q['n_points']:,} points, seed {q['seed']}. Map computed in "
-        f"{projection.seconds:.1f} s."
+) -> tuple[MapPlan, Projection, Job | None]:
+    """The plan, the map to draw now (the requested one or its PCA preview) and the background
+    job of the requested map, if it is left to one; which is which the engine's plan decides."""
+    plan = plan_map(
+        store(),
+        corpus,
+        record,
+        params,
+        background=True,
+        vectors=vectors_of(corpus, record),
+        documents=documents_of(corpus),
     )
+    job = None
+    wanted = plan.background
+    if wanted is not None:
+        job = current_job("project")
+        # A failed map is not restarted on every rerun (that loops and hides the error): the user
+        # retries it explicitly.
+        failed = job is not None and job.key == wanted.job_key and job.status == "failed"
+        if not failed or st.button("Retry the map", key="map_retry"):
+            job = start_job("project", wanted.label, wanted.run, key=wanted.job_key)
+    return plan, plan.show(), job
+
+
+def faithfulness(analysis: ProjectionAnalysis, projection: Projection) -> None:
+    q = projection.quality
+    if q:
+        cols = st.columns(3)
+        cols[0].metric(f"Trustworthiness@{q['k']}", f"{q['trustworthiness']:.3f}")
+        cols[1].metric("Continuity", f"{q['continuity']:.3f}")
+        cols[2].metric(f"kNN recall@{q['k']}", f"{q['knn_recall']:.3f}")
+    st.caption(f"{analysis.reading(projection)} {analysis.stored_note(projection)}.")
 
 
 def search_box(
@@ -150,6 +145,8 @@ def search_box(
 
 
 def cluster_controls(corpus: Corpus, record: CorpusModel, vectors: np.ndarray) -> Clustering | None:
+    """Settings and a Run button; the latest clustering of this corpus and model is shown (and
+    offered as a colour), whichever settings made it."""
     with st.expander("Clusters"):
         cols = st.columns(4)
         method = cols[0].selectbox("Method", ["hdbscan", "kmeans"], key="cl_method")
@@ -162,26 +159,18 @@ def cluster_controls(corpus: Corpus, record: CorpusModel, vectors: np.ndarray) -
             pca_dims=50 if pca else None,
             seed=int(seed),
         )
+        analysis = ClusteringAnalysis(store(), corpus, record, request, vectors=vectors)
         if st.button("Run clustering", key="cl_run"):
-            start_job(
-                "cluster",
-                f"Clustering {corpus.name}",
-                lambda progress: run_clustering(store(), corpus, record, request, vectors),
-                key=f"cluster:{corpus.corpus_id}:{record.model_key}:{request.key()}",
-            )
+            start_job("cluster", analysis.label, analysis.run, key=analysis.job_key)
         job_status("cluster")
         stored = latest_clustering(store(), corpus, record)
         if stored is None:
-            st.caption("No clustering yet for this corpus and model.")
+            st.caption(
+                f"No clustering yet for this corpus and model. {analysis.estimate().describe()}"
+            )
             return None
+        st.caption(analysis.reading(stored))
         summary = stored.clustering.as_dict()
-        silhouette = summary["silhouette"]
-        st.caption(
-            f"{summary['method']} with {summary['params']}: {summary['n_clusters']} clusters, "
-            f"{summary['noise']:,} noise points; cosine silhouette "
-            f"{'n/a' if silhouette is None else f'{silhouette:.3f}'} "
-            f"(sample {summary['silhouette_sample']:,}). Keywords by class-based TF-IDF."
-        )
         st.dataframe(
             pd.DataFrame(
                 [
@@ -232,19 +221,21 @@ def main() -> None:
     corpus, record = picked
     params = projection_controls()
     try:
-        projection, job = current_projection(corpus, record, params)
+        plan, projection, job = current_map(corpus, record, params)
     except UserError as exc:
         st.error(exc.message)
         return
     if job is not None:
+        wanted = plan.requested.effective.method_name
         if job.active:
             st.info(
-                f"Showing a PCA preview while the {params.method.upper()} map is computed "
+                f"Showing a PCA preview while the {wanted} map is computed "
                 "(it is stored and reopens instantly)."
             )
         else:
-            st.info(f"Showing a PCA preview: the {params.method.upper()} map could not be made.")
+            st.info(f"Showing a PCA preview: the {wanted} map could not be made.")
         job_status("project")
+    analysis = plan.now
     vectors = vectors_of(corpus, record)
     docs = documents_of(corpus)
     clustering = cluster_controls(corpus, record, vectors)
@@ -252,28 +243,25 @@ def main() -> None:
     colour = st.selectbox("Colour by", choices, key="map_colour")
     results = search_box(corpus, record, vectors, docs)
     highlight = None if results is None else results["doc_id"].to_numpy()
-    view = projection_view(projection, docs, corpus, colour, clustering, highlight)
-    faithfulness(projection)
-    if view.sampled:
-        st.caption(
-            f"Drawn: {view.drawn:,} of {view.total:,} points; search and selection still cover "
-            "every document."
-        )
+    faithfulness(analysis, projection)
+    for notice in analysis.notices(projection):
+        st.caption(notice)
+    (chart,) = analysis.figures(projection, {"colour": colour, "highlight": highlight})
+    st.caption(f"What it measures: {chart.what}")
     event = st.plotly_chart(
-        view.figure,
+        chart.figure,
         key="map_chart",
         on_select="rerun",
         selection_mode=("points", "box", "lasso"),
         config={"displaylogo": False},
     )
-    coords = pd.DataFrame(projection.coords, columns=["x", "y", "z"][: projection.params.dims])
     chart_actions(
-        view.figure,
-        key="map",
+        chart.figure,
+        key=chart.key,
         corpus=corpus.name,
-        analysis=f"map-{projection.params.method}",
-        model=record.name,
-        data=pd.concat([docs[["doc_id", "text"]], coords], axis=1),
+        analysis=chart.analysis,
+        model=chart.model,
+        data=chart.data,
     )
     if results is not None:
         st.subheader("Search results")

@@ -50,7 +50,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def _project(args: argparse.Namespace) -> dict[str, Any]:
-    from analysis.map.projection import ProjectionParams, project
+    """Computes the map asked for, through the same plan as the Map page (no preview here)."""
+    from analysis.map.plan import plan_map
+    from analysis.map.projection import ProjectionParams
     from analysis.vectors.catalogue import load_model_vectors
 
     params = ProjectionParams(
@@ -66,7 +68,8 @@ def _project(args: argparse.Namespace) -> dict[str, Any]:
         _check_out_path(Path(args.out), ".parquet")
     store = open_args_store(args)
     corpus, record, vectors = load_model_vectors(store, args.name, args.model)
-    result = project(store, corpus, record, params, StderrProgress("projection stage"), vectors)
+    plan = plan_map(store, corpus, record, params, background=False, vectors=vectors)
+    result = plan.show(StderrProgress("projection stage"))
     out: dict[str, Any] = {
         "corpus": corpus.name,
         "model": record.name,
@@ -97,10 +100,13 @@ def _write_coords(result: Projection, path: Path) -> str:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from analysis.core.results import params_key
+
     columns = {"doc_id": pa.array(range(result.n_points), pa.int32())}
     for axis, name in enumerate("xyz"[: result.params.dims]):
         columns[name] = pa.array(result.coords[:, axis])
-    metadata = {b"params": result.params.key().encode(), b"model": result.model_key.encode()}
+    params = params_key(result.params.as_dict())
+    metadata = {b"params": params.encode(), b"model": result.model_key.encode()}
     pq.write_table(pa.table(columns).replace_schema_metadata(metadata), path)
     return str(path)
 
@@ -137,11 +143,10 @@ def _plain(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _cluster(args: argparse.Namespace) -> dict[str, Any]:
-    from analysis.map.cluster_runs import ClusterRequest, run_clustering
+    from analysis.map.cluster_analysis import ClusteringAnalysis
+    from analysis.map.cluster_runs import ClusterRequest
     from analysis.vectors.catalogue import load_model_vectors
 
-    store = open_args_store(args)
-    corpus, record, vectors = load_model_vectors(store, args.name, args.model)
     request = ClusterRequest(
         method=args.method,
         k=args.k,
@@ -149,7 +154,9 @@ def _cluster(args: argparse.Namespace) -> dict[str, Any]:
         pca_dims=None if args.pca_dims == 0 else args.pca_dims,
         seed=args.seed,
     )
-    stored = run_clustering(store, corpus, record, request, vectors)
+    store = open_args_store(args)
+    corpus, record, vectors = load_model_vectors(store, args.name, args.model)
+    stored = ClusteringAnalysis(store, corpus, record, request, vectors=vectors).run()
     return {
         "corpus": corpus.name,
         "model": record.name,

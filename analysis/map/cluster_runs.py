@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
+from analysis.core.errors import UserError
+from analysis.core.results import params_key
 from analysis.core.store import Store, first_row
 from analysis.corpus.corpora import Corpus, load_documents
-from analysis.map.clustering import Clustering, cluster_embeddings
+from analysis.map.clustering import Clustering, check_choices, cluster_embeddings
 from analysis.vectors.catalogue import CorpusModel, load_vectors
 
 
 @dataclass(frozen=True)
 class ClusterRequest:
-    """What the user asked for; defaults are resolved inside the clustering itself."""
+    """What the user asked for; defaults that depend on the corpus size are resolved inside the
+    clustering itself, so the request is stored as asked."""
 
     method: str = "hdbscan"
     k: int | None = None
@@ -24,16 +28,37 @@ class ClusterRequest:
     pca_dims: int | None = 50
     seed: int = 0
 
-    def key(self) -> str:
-        return json.dumps(self.__dict__, sort_keys=True)
+    def __post_init__(self) -> None:
+        # Plain ints, so 3 and numpy's 3 give the same stored parameters.
+        for name in ("k", "min_cluster_size", "pca_dims", "seed"):
+            value = getattr(self, name)
+            if value is not None:
+                if value != int(value):
+                    raise UserError(f"{name} must be a whole number, got {value}.")
+                object.__setattr__(self, name, int(value))
+        check_choices(self.method, self.k, self.min_cluster_size, self.pca_dims)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The stored parameters: every field, as asked."""
+        return asdict(self)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class StoredClustering:
     clustering_id: int
     clustering: Clustering
     seconds: float
     reused: bool
+
+    def __eq__(self, other: object) -> bool:
+        """The same stored clustering: same row, labels and summary (however it was reached)."""
+        if not isinstance(other, StoredClustering):
+            return NotImplemented
+        return (
+            self.clustering_id == other.clustering_id
+            and np.array_equal(self.clustering.labels, other.clustering.labels)
+            and self.clustering.as_dict() == other.clustering.as_dict()
+        )
 
 
 def _from_row(row: tuple) -> StoredClustering:
@@ -70,6 +95,23 @@ def latest_clustering(store: Store, corpus: Corpus, record: CorpusModel) -> Stor
     return _from_row(row) if row else None
 
 
+def find_clustering(
+    store: Store, corpus: Corpus, record: CorpusModel, request: ClusterRequest
+) -> StoredClustering | None:
+    """The stored clustering made for exactly this request, or None; never computes."""
+    row = first_row(
+        store.cursor()
+        .execute(
+            "SELECT clustering_id, summary, labels, seconds FROM clusterings "
+            "WHERE corpus_id = ? AND model_key = ? AND params = ? "
+            "ORDER BY clustering_id DESC LIMIT 1",
+            [corpus.corpus_id, record.model_key, params_key(request.as_dict())],
+        )
+        .fetchall()
+    )
+    return _from_row(row) if row else None
+
+
 def run_clustering(
     store: Store,
     corpus: Corpus,
@@ -78,24 +120,15 @@ def run_clustering(
     vectors: np.ndarray | None = None,
 ) -> StoredClustering:
     """The stored clustering for this request, or a new one (computed, then stored)."""
-    row = first_row(
-        store.cursor()
-        .execute(
-            "SELECT clustering_id, summary, labels, seconds FROM clusterings "
-            "WHERE corpus_id = ? AND model_key = ? AND params = ? "
-            "ORDER BY clustering_id DESC LIMIT 1",
-            [corpus.corpus_id, record.model_key, request.key()],
-        )
-        .fetchall()
-    )
-    if row is not None:
+    found = find_clustering(store, corpus, record, request)
+    if found is not None:
         # Asking again makes it the latest: the Map page shows latest_clustering after a run.
         with store.transaction() as cur:
             cur.execute(
                 "UPDATE clusterings SET created_at = current_timestamp WHERE clustering_id = ?",
-                [row[0]],
+                [found.clustering_id],
             )
-        return _from_row(row)
+        return found
     start = time.perf_counter()
     if vectors is None:
         vectors = load_vectors(store, corpus, record.model_key, record.dim)
@@ -118,7 +151,7 @@ def run_clustering(
                 corpus.corpus_id,
                 record.model_key,
                 request.method,
-                request.key(),
+                params_key(request.as_dict()),
                 json.dumps(clustering.as_dict()),
                 clustering.labels.astype(int).tolist(),
                 seconds,

@@ -103,6 +103,25 @@ def cluster_embeddings(
     )
 
 
+def check_choices(
+    method: str, k: int | None, min_cluster_size: int | None, pca_dims: int | None
+) -> None:
+    """The checks that need no corpus: a request is refused as soon as it is made."""
+    if method not in METHODS:
+        raise UserError(
+            f"Unknown clustering method {method!r}; choose one of: {', '.join(METHODS)}."
+        )
+    if pca_dims is not None and pca_dims < 1:
+        raise UserError(f"pca_dims must be at least 1 (or None for no reduction), got {pca_dims}.")
+    if method == "kmeans" and min_cluster_size is not None:
+        raise UserError("min_cluster_size applies to hdbscan only; k-means takes k.")
+    if method == "hdbscan" and k is not None:
+        raise UserError(
+            "k applies to kmeans only; hdbscan finds the number of clusters itself "
+            "(tune min_cluster_size instead)."
+        )
+
+
 def _resolve_params(
     n: int,
     method: str,
@@ -113,31 +132,19 @@ def _resolve_params(
     n_keywords: int,
 ) -> dict:
     """Check the request up front and fill in defaults: nothing is ignored or bent silently."""
-    if method not in METHODS:
-        raise UserError(
-            f"Unknown clustering method {method!r}; choose one of: {', '.join(METHODS)}."
-        )
+    check_choices(method, k, min_cluster_size, pca_dims)
     if n < 3:
         raise UserError(f"Need at least 3 documents to cluster, got {n}.")
-    if pca_dims is not None and pca_dims < 1:
-        raise UserError(f"pca_dims must be at least 1 (or None for no reduction), got {pca_dims}.")
     if n_keywords < 1:
         raise UserError(f"n_keywords must be at least 1, got {n_keywords}.")
     params = {"method": method, "seed": seed, "pca_dims": pca_dims, "n_keywords": n_keywords}
     if method == "kmeans":
-        if min_cluster_size is not None:
-            raise UserError("min_cluster_size applies to hdbscan only; k-means takes k.")
         if k is None or not 2 <= k <= n - 1:
             raise UserError(
                 f"k-means needs a number of clusters k between 2 and {n - 1} "
                 f"(one less than the {n} documents), got {k}."
             )
         return {**params, "k": k, "n_init": KMEANS_N_INIT}
-    if k is not None:
-        raise UserError(
-            "k applies to kmeans only; hdbscan finds the number of clusters itself "
-            "(tune min_cluster_size instead)."
-        )
     if min_cluster_size is None:
         min_cluster_size = min(n, max(5, n // 100))
     if not 2 <= min_cluster_size <= n:

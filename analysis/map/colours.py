@@ -26,8 +26,13 @@ def color_choices(corpus: Corpus, has_clusters: bool) -> list[str]:
     others = [name for name in columns if name not in corpus.label_columns]
     choices = [*corpus.label_columns, *others, _built_in(COLOR_TOKENS, columns)]
     if has_clusters:
-        choices.append(_built_in(COLOR_CLUSTER, columns))
+        choices.append(cluster_choice(corpus))
     return [*choices, _built_in(COLOR_NONE, columns)]
+
+
+def cluster_choice(corpus: Corpus) -> str:
+    """The choice that colours by the latest clustering, as ``color_choices`` lists it."""
+    return _built_in(COLOR_CLUSTER, corpus.metadata_names)
 
 
 def color_values(
@@ -69,8 +74,7 @@ def projection_view(
     highlight: np.ndarray | None = None,
 ) -> MapView:
     """A stored map drawn the same way on the Map page and in reports."""
-    method = projection.params.method
-    axis = "t-SNE" if method == "tsne" else method.upper()
+    axis = projection.params.method_name
     return map_figure(
         projection.coords,
         documents["doc_id"].to_numpy(),

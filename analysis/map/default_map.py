@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from analysis.core.store import Store
 from analysis.corpus.corpora import Corpus
-from analysis.map.projection import Projection, ProjectionParams, find_projection, project
+from analysis.map.projection import Projection, ProjectionParams
+from analysis.map.projection_analysis import ProjectionAnalysis
 from analysis.vectors.catalogue import CorpusModel, corpus_models
 
 UMAP_MIN_POINTS = 5  # below this the Map page itself only offers PCA
@@ -25,9 +26,8 @@ def corpus_map(store: Store, corpus: Corpus, preferred_key: str) -> Projection |
         return None
     ordered: list[CorpusModel] = sorted(models, key=lambda m: m.model_key != preferred_key)
     if corpus.n_rows >= UMAP_MIN_POINTS:
-        umap = ProjectionParams().effective(corpus.n_rows)
         for record in ordered:
-            found = find_projection(store, corpus, record, umap)
+            found = ProjectionAnalysis(store, corpus, record, ProjectionParams()).find()
             if found is not None:
                 return found
-    return project(store, corpus, ordered[0], ProjectionParams(method="pca"))
+    return ProjectionAnalysis(store, corpus, ordered[0], ProjectionParams(method="pca")).run()

@@ -21,6 +21,7 @@ import pyarrow as pa
 from analysis.core.arrow_vectors import query_arrow
 from analysis.core.errors import UserError
 from analysis.core.progress import ProgressFn
+from analysis.core.results import params_key
 from analysis.core.store import Store, first_row
 from analysis.corpus.corpora import Corpus
 from analysis.map.neighbors import corpus_knn
@@ -100,16 +101,20 @@ class ProjectionParams:
             return {**common, "perplexity": self.perplexity}
         return common
 
-    def key(self) -> str:
-        return json.dumps(self.as_dict(), sort_keys=True)
+    @property
+    def method_name(self) -> str:
+        """How the method is written in titles and axes: 'UMAP', 'PCA', 't-SNE'."""
+        return "t-SNE" if self.method == "tsne" else self.method.upper()
 
     def describe(self) -> str:
         parts = [f"{k}={v}" for k, v in self.as_dict().items() if k not in ("method", "dims")]
         return f"{self.method.upper()} {self.dims}-D, " + ", ".join(parts)
 
 
-@dataclass
+@dataclass(eq=False)
 class Projection:
+    """One stored map: its coordinates, the parameters that ran and how faithful it is."""
+
     projection_id: int
     corpus: str
     model: str
@@ -134,6 +139,16 @@ class Projection:
         return (
             f"Corpus {self.corpus}, model {self.model}; {self.params.describe()}; "
             f"n = {self.n_points:,}.{faithfulness}"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        """The same stored map: same row, parameters and coordinates (however it was reached)."""
+        if not isinstance(other, Projection):
+            return NotImplemented
+        return (
+            self.projection_id == other.projection_id
+            and self.params == other.params
+            and np.array_equal(self.coords, other.coords)
         )
 
 
@@ -185,7 +200,13 @@ def find_projection(
             "SELECT projection_id, n_points, seconds, quality FROM projections WHERE corpus_id = ? "
             "AND model_key = ? AND method = ? AND dims = ? AND params = ? "
             "ORDER BY projection_id DESC LIMIT 1",
-            [corpus.corpus_id, record.model_key, params.method, params.dims, params.key()],
+            [
+                corpus.corpus_id,
+                record.model_key,
+                params.method,
+                params.dims,
+                params_key(params.as_dict()),
+            ],
         )
         .fetchall()
     )
@@ -241,7 +262,7 @@ def _save(
                 record.model_key,
                 params.method,
                 params.dims,
-                params.key(),
+                params_key(params.as_dict()),
                 n,
                 seconds,
                 json.dumps(quality),
@@ -257,6 +278,20 @@ def _save(
     return int(projection_id)
 
 
+def usable_params(
+    params: ProjectionParams, corpus: Corpus, record: CorpusModel
+) -> ProjectionParams:
+    """The parameters that run on this corpus and model (clamped to its size), or why none can."""
+    params = params.effective(corpus.n_rows)
+    if params.method != "umap" and params.dims > record.dim:
+        # PCA (and t-SNE's PCA start) cannot have more components than the vectors have.
+        raise UserError(
+            f"A {params.dims}-D {params.method.upper()} map needs vectors of at least "
+            f"{params.dims} dimensions; '{record.name}' has {record.dim}. Use UMAP or a 2-D map."
+        )
+    return params
+
+
 def project(
     store: Store,
     corpus: Corpus,
@@ -266,13 +301,7 @@ def project(
     vectors: np.ndarray | None = None,
 ) -> Projection:
     """The map for these parameters: stored if it exists, else computed, measured and stored."""
-    params = params.effective(corpus.n_rows)
-    if params.method != "umap" and params.dims > record.dim:
-        # PCA (and t-SNE's PCA start) cannot have more components than the vectors have.
-        raise UserError(
-            f"A {params.dims}-D {params.method.upper()} map needs vectors of at least "
-            f"{params.dims} dimensions; '{record.name}' has {record.dim}. Use UMAP or a 2-D map."
-        )
+    params = usable_params(params, corpus, record)
     found = find_projection(store, corpus, record, params)
     if found is not None:
         return found

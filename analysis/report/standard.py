@@ -34,16 +34,20 @@ def _map_charts(
     model: str | None,
     progress: ProgressFn | None,
 ) -> list[Chart]:
-    """The Map page's default view: 2-D UMAP with default parameters, coloured like the page."""
-    from analysis.map.colours import color_choices, projection_view
-    from analysis.map.projection import ProjectionParams, project
+    """The Map page's default view: 2-D UMAP with default parameters, coloured like the page.
+
+    A report waits for its figures, so the map plan computes the UMAP here (no preview).
+    """
+    from analysis.map.plan import plan_map
+    from analysis.map.projection import ProjectionParams
     from analysis.vectors.catalogue import resolve_corpus_model
 
     record = resolve_corpus_model(store, corpus, model)
-    projection = project(store, corpus, record, ProjectionParams(), progress)
-    colour = color_choices(corpus, has_clusters=False)[0]
-    view = projection_view(projection, documents, corpus, colour)
-    return [_chart(view.figure, "map", corpus, record.name)]
+    plan = plan_map(
+        store, corpus, record, ProjectionParams(), background=False, documents=documents
+    )
+    charts = plan.now.figures(plan.show(progress))
+    return [_chart(chart.figure, "map", corpus, chart.model) for chart in charts]
 
 
 def _corpus_charts(

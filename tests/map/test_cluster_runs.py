@@ -9,6 +9,7 @@ import pytest
 
 from analysis.core.config import Limits
 from analysis.core.errors import UserError
+from analysis.core.results import params_key
 from analysis.corpus.corpora import IngestOptions
 from analysis.corpus.readers import read_path
 from analysis.map.cluster_runs import ClusterRequest, latest_clustering, run_clustering
@@ -178,19 +179,44 @@ def test_all_noise_round_trips(store, tmp_path: Path) -> None:
     assert stored.clustering.silhouette is None and stored.clustering.silhouette_sample == 0
 
 
+def stored_key(request: ClusterRequest) -> str:
+    """The key a clustering is stored and found under: canonical JSON of the request."""
+    return params_key(request.as_dict())
+
+
 def test_request_key_covers_every_field() -> None:
     base = ClusterRequest()
     variants = [
         ClusterRequest(method="kmeans", k=3),
-        ClusterRequest(k=3),
+        ClusterRequest(method="kmeans", k=4),
         ClusterRequest(min_cluster_size=7),
         ClusterRequest(pca_dims=None),
         ClusterRequest(pca_dims=20),
         ClusterRequest(seed=1),
     ]
-    keys = {base.key(), *(v.key() for v in variants)}
+    keys = {stored_key(base), *(stored_key(v) for v in variants)}
     assert len(keys) == len(variants) + 1
-    assert ClusterRequest(method="kmeans", k=3).key() == ClusterRequest("kmeans", 3).key()
+    assert stored_key(ClusterRequest(method="kmeans", k=3)) == stored_key(
+        ClusterRequest("kmeans", 3)
+    )
+    assert stored_key(ClusterRequest("kmeans", np.int64(3), seed=np.int64(2))) == stored_key(
+        ClusterRequest("kmeans", 3, seed=2)
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"k": 3}, "k applies to kmeans only"),
+        ({"method": "kmeans", "k": 3, "min_cluster_size": 5}, "applies to hdbscan only"),
+        ({"method": "dbscan"}, "Unknown clustering method 'dbscan'"),
+        ({"pca_dims": 0}, "pca_dims must be at least 1"),
+        ({"method": "kmeans", "k": 2.5}, r"k must be a whole number, got 2\.5"),
+    ],
+)
+def test_a_request_is_refused_when_it_is_made(kwargs: dict, message: str) -> None:
+    with pytest.raises(UserError, match=message):
+        ClusterRequest(**kwargs)
 
 
 def test_a_refused_request_writes_nothing(store, blobs) -> None:

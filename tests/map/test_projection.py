@@ -10,6 +10,7 @@ import pytest
 
 from analysis.core.config import Limits
 from analysis.core.errors import UserError
+from analysis.core.results import params_key
 from analysis.corpus.corpora import IngestOptions, delete_corpus
 from analysis.corpus.readers import read_path
 from analysis.map.cluster_runs import ClusterRequest, run_clustering
@@ -47,6 +48,11 @@ def corpus60(store, tmp_path: Path):
     vectors = blobs(60)
     corpus, record = make_corpus(store, tmp_path, "syn", vectors)
     return corpus, record, vectors
+
+
+def stored_key(params: ProjectionParams) -> str:
+    """The key a map is stored and found under: canonical JSON of what its method uses."""
+    return params_key(params.as_dict())
 
 
 def count(store, table: str, corpus_id: int | None = None) -> int:
@@ -96,15 +102,22 @@ def test_boundary_parameters_are_accepted() -> None:
 
 def test_key_holds_only_the_parameters_a_method_uses() -> None:
     pca = ProjectionParams(method="pca")
-    assert json.loads(pca.key()) == {"method": "pca", "dims": 2, "seed": 0}
-    assert pca.key() == ProjectionParams("pca", n_neighbors=50, min_dist=0.9, perplexity=5).key()
-    assert pca.key() != ProjectionParams("pca", seed=1).key()
-    assert pca.key() != ProjectionParams("pca", dims=3).key()
+    assert json.loads(stored_key(pca)) == {"method": "pca", "dims": 2, "seed": 0}
+    assert stored_key(pca) == stored_key(
+        ProjectionParams("pca", n_neighbors=50, min_dist=0.9, perplexity=5)
+    )
+    assert stored_key(pca) != stored_key(ProjectionParams("pca", seed=1))
+    assert stored_key(pca) != stored_key(ProjectionParams("pca", dims=3))
     tsne = ProjectionParams(method="tsne", perplexity=12)
-    assert json.loads(tsne.key()) == {"method": "tsne", "dims": 2, "seed": 0, "perplexity": 12}
-    assert tsne.key() == ProjectionParams("tsne", perplexity=12, n_neighbors=99).key()
+    assert json.loads(stored_key(tsne)) == {
+        "method": "tsne",
+        "dims": 2,
+        "seed": 0,
+        "perplexity": 12,
+    }
+    assert stored_key(tsne) == stored_key(ProjectionParams("tsne", perplexity=12, n_neighbors=99))
     umap = ProjectionParams(n_neighbors=20, min_dist=0.3, densmap=True)
-    assert json.loads(umap.key()) == {
+    assert json.loads(stored_key(umap)) == {
         "method": "umap",
         "dims": 2,
         "seed": 0,
@@ -112,20 +125,21 @@ def test_key_holds_only_the_parameters_a_method_uses() -> None:
         "min_dist": 0.3,
         "densmap": True,
     }
-    assert (
-        umap.key()
-        == ProjectionParams(n_neighbors=20, min_dist=0.3, densmap=True, perplexity=5).key()
+    assert stored_key(umap) == stored_key(
+        ProjectionParams(n_neighbors=20, min_dist=0.3, densmap=True, perplexity=5)
     )
-    assert umap.key() != ProjectionParams(n_neighbors=20, min_dist=0.3).key()
+    assert stored_key(umap) != stored_key(ProjectionParams(n_neighbors=20, min_dist=0.3))
     # Canonical JSON: sorted keys, so equal maps compare equal as strings.
-    assert umap.key() == json.dumps(json.loads(umap.key()), sort_keys=True)
+    assert stored_key(umap) == json.dumps(json.loads(stored_key(umap)), sort_keys=True)
 
 
 def test_key_does_not_depend_on_how_a_number_was_typed() -> None:
-    assert ProjectionParams(min_dist=0).key() == ProjectionParams(min_dist=0.0).key()
-    assert ProjectionParams("tsne", perplexity=30).key() == ProjectionParams("tsne").key()
-    assert ProjectionParams(seed=np.int64(3), n_neighbors=np.int64(7)).key() == (
-        ProjectionParams(seed=3, n_neighbors=7).key()
+    assert stored_key(ProjectionParams(min_dist=0)) == stored_key(ProjectionParams(min_dist=0.0))
+    assert stored_key(ProjectionParams("tsne", perplexity=30)) == stored_key(
+        ProjectionParams("tsne")
+    )
+    assert stored_key(ProjectionParams(seed=np.int64(3), n_neighbors=np.int64(7))) == (
+        stored_key(ProjectionParams(seed=3, n_neighbors=7))
     )
     assert isinstance(ProjectionParams(min_dist=np.float32(0.5)).as_dict()["min_dist"], float)
     with pytest.raises(UserError, match=r"n_neighbors must be a whole number, got 10\.5"):
@@ -137,7 +151,7 @@ def test_effective_clamps_to_small_corpora() -> None:
     assert params.effective(60) is params
     clamped = params.effective(12)
     assert clamped.n_neighbors == 11 and clamped.min_dist == params.min_dist
-    assert json.loads(clamped.key())["n_neighbors"] == 11
+    assert json.loads(stored_key(clamped))["n_neighbors"] == 11
     assert ProjectionParams(n_neighbors=4).effective(5).n_neighbors == 4
     assert ProjectionParams(n_neighbors=5).effective(5).n_neighbors == 4
     tsne = ProjectionParams(method="tsne", perplexity=30).effective(12)

@@ -11,11 +11,16 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analysis.core.config import Limits
-from analysis.core.jobs import job_runner
-from analysis.core.store import Store
-from analysis.corpus.corpora import IngestOptions
+from analysis.core.jobs import Job, job_runner
+from analysis.core.store import Store, open_store
+from analysis.corpus.corpora import Corpus, IngestOptions, get_corpus
 from analysis.corpus.readers import read_bytes
 from analysis.map import projection as projection_module
+from analysis.map.cluster_analysis import ClusteringAnalysis
+from analysis.map.cluster_runs import ClusterRequest
+from analysis.map.projection import ProjectionParams
+from analysis.map.projection_analysis import ProjectionAnalysis
+from analysis.vectors.catalogue import CorpusModel, corpus_models
 from analysis.vectors.embedding import embed_corpus
 from analysis.vectors.ingest import ingest
 from tests.pages.apptest import app_db, finish_job, open_app_page
@@ -74,12 +79,29 @@ def _trace_names(figure: dict) -> list[str]:
     return [trace.get("name") for trace in figure["data"]]
 
 
+def _topics(db: Path) -> tuple[Store, Corpus, CorpusModel]:
+    """The app's own store (one per file and process), its 'topics' corpus and model."""
+    store = open_store(db)
+    corpus = get_corpus(store, "topics")
+    return store, corpus, corpus_models(store, corpus)[0]
+
+
+def _job(at: AppTest, slot: str) -> Job:
+    job = job_runner().get(at.session_state[f"job_{slot}"])
+    assert job is not None
+    return job
+
+
 def _umap_map(db: Path) -> AppTest:
     """The Map page on 'topics' after its background UMAP job has finished."""
     at = _map_page("topics")
     assert "PCA preview" in at.info[0].value
     title = _figure(at)["layout"]["title"]["text"]
     assert title.startswith("PCA map — topics"), title
+    # The job is the engine's: keyed and named by the bound analysis, not by the page.
+    requested = ProjectionAnalysis(*_topics(db), ProjectionParams())
+    job = _job(at, "project")
+    assert job.key == requested.job_key and job.label == "UMAP map of topics"
     finish_job(at, "project")
     return at
 
@@ -134,6 +156,8 @@ def test_search_and_kmeans_clusters(db: Path) -> None:
     at.number_input(key="cl_k").set_value(2).run()
     at.button(key="cl_run").click().run()
     assert not at.exception, at.exception
+    request = ClusterRequest(method="kmeans", k=2)
+    assert _job(at, "cluster").key == ClusteringAnalysis(*_topics(db), request).job_key
     finish_job(at, "cluster")
     assert not at.error, [e.value for e in at.error]
     clusters = next(df.value for df in at.dataframe if "keywords" in df.value.columns)
