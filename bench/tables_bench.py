@@ -19,7 +19,7 @@ from analysis.models.encoders import Encoder, load_encoder
 from analysis.tables.context import TablesRequest
 from analysis.tables.data import demo_tables
 from analysis.tables.properties import PROPERTIES
-from analysis.tables.runs import run_property
+from analysis.tables.property_run import TablePropertyRun
 
 TARGET_SECONDS = 30.0
 
@@ -61,10 +61,10 @@ def bench_tables(workdir: Path, result: Callable[..., Any]) -> Iterator[Any]:
         watch = _Stopwatch(encoder)
         try:
             start = time.perf_counter()
-            stored = run_property(store, [employees], TablesRequest(property=prop))
+            stored = TablePropertyRun(store, [employees], TablesRequest(property=prop)).run()
             ours = time.perf_counter() - start
             start = time.perf_counter()
-            reopened = run_property(store, [employees], TablesRequest(property=prop))
+            reopened = TablePropertyRun(store, [employees], TablesRequest(property=prop)).run()
             reopen = time.perf_counter() - start
         finally:
             watch.restore()

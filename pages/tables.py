@@ -16,18 +16,17 @@ from analysis.tables.context import (
 )
 from analysis.tables.data import MAX_COLUMNS_DEFAULT, Table, read_table_bytes
 from analysis.tables.encoding import DEFAULT_MAX_LENGTH, THOROUGH_MAX_LENGTH
-from analysis.tables.estimate import estimate_seconds
 from analysis.tables.permutations import DEFAULT_PERMUTATIONS, MAX_PERMUTATIONS
 from analysis.tables.properties import CITATION, PROPERTIES
-from analysis.tables.runs import find_run, load_run, run_properties, stored_runs
+from analysis.tables.property_run import TablePropertyRun
+from analysis.tables.runs import stored_runs
 from analysis.tables.store import (
     available_tables,
     delete_stored_table,
     save_table,
     stored_tables,
 )
-from pages._results_ui import run_button
-from pages._tables_ui import show_run
+from pages._tables_ui import property_section
 from pages._ui import MODEL_CHOICES, delete_with_confirmation, require_navigation
 from pages._ui import store as open_store
 
@@ -187,31 +186,10 @@ def settings(models: tuple[str, ...], properties: list[str]) -> TablesRequest:
 
 
 def run_section(tables: list[Table], request: TablesRequest, properties: list[str]) -> None:
-    """Stored results show at once; the rest can be computed as one background job."""
-    store = open_store()
-    found = {p: find_run(store, tables, _for(request, p)) for p in properties}
-    missing = [p for p, stored in found.items() if stored is None]
-    if missing:
-        seconds = estimate_seconds(tables, request, missing)
-        titles = ", ".join(PROPERTIES[p].title for p in missing)
-        st.info(
-            f"Not computed yet: {titles}. Estimated time: {seconds} on 2 idle cores (longer "
-            "while other work runs, such as the Map's one-time UMAP compilation after start)."
-        )
-        run_button(
-            "tab",
-            f"Table properties ({len(missing)})",
-            lambda progress: run_properties(open_store(), tables, request, missing, progress),
-            repr((request, missing, [t.sha for t in tables])),
-            "Run",
-        )
-    for prop, stored in found.items():
-        if stored is not None:
-            show_run(stored, key=f"tab_{prop}")
-
-
-def _for(request: TablesRequest, prop: str) -> TablesRequest:
-    return replace(request, property=prop)
+    """Each chosen property: its stored result at once, or its estimate and a Run button."""
+    for prop in properties:
+        run = TablePropertyRun(open_store(), tables, replace(request, property=prop))
+        property_section(f"tab_{prop}", run)
 
 
 def reopen_section() -> None:
@@ -227,7 +205,8 @@ def reopen_section() -> None:
             key="tab_reopen",
         )
         if chosen is not None:
-            show_run(load_run(open_store(), chosen.result_id), key=f"tab_old_{chosen.result_id}")
+            run = TablePropertyRun.reopen(open_store(), chosen.result_id)
+            property_section(f"tab_old_{chosen.result_id}", run)
 
 
 def main() -> None:

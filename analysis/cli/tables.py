@@ -26,7 +26,7 @@ from analysis.tables.data import MAX_COLUMNS_DEFAULT, Table, read_table_path
 from analysis.tables.encoding import DEFAULT_MAX_LENGTH, THOROUGH_MAX_LENGTH
 from analysis.tables.permutations import DEFAULT_PERMUTATIONS
 from analysis.tables.properties import ALL, PROPERTIES, property_ids
-from analysis.tables.runs import restrict_columns, run_properties
+from analysis.tables.runs import restrict_columns
 from analysis.tables.store import available_tables
 
 
@@ -100,41 +100,43 @@ def _finite(value: Any) -> Any:
 
 
 def _tables(args: argparse.Namespace) -> dict[str, Any]:
+    # Imported here: a run pulls in the figure stack, which --help never needs.
+    from analysis.tables.property_run import TablePropertyRun
+
     store = open_args_store(args)
-    request = TablesRequest(
-        property=args.property,
-        models=tuple(args.models or ["default"]),
-        permutations=args.permutations,
-        ratios=tuple(args.ratios),
-        samples=args.samples,
-        seed=args.seed,
-        max_length=THOROUGH_MAX_LENGTH if args.thorough else DEFAULT_MAX_LENGTH,
-        contextual=not args.no_contextual,
-        entity_k=args.entity_k,
-        max_columns=args.max_columns,
-    )
+    requests = [
+        TablesRequest(
+            property=prop,
+            models=tuple(args.models or ["default"]),
+            permutations=args.permutations,
+            ratios=tuple(args.ratios),
+            samples=args.samples,
+            seed=args.seed,
+            max_length=THOROUGH_MAX_LENGTH if args.thorough else DEFAULT_MAX_LENGTH,
+            contextual=not args.no_contextual,
+            entity_k=args.entity_k,
+            max_columns=args.max_columns,
+        )
+        for prop in property_ids(args.property)
+    ]
     resolved = resolve_tables(store, args.tables)
     read_notices = [f"{t.name}: {notice}" for t in resolved for notice in t.notices]
     tables, notices = restrict_columns(resolved, args.max_columns)
     notices = read_notices + notices
     start = time.perf_counter()
-    stored = run_properties(
-        store,
-        tables,
-        request,
-        property_ids(args.property),
-        StderrProgress(f"tables {args.property}"),
-    )
-    runs = []
-    for result in stored:
-        body = result.result
+    runs, params = [], {}
+    for request in requests:
+        progress = StderrProgress(f"tables {request.property}")
+        stored = TablePropertyRun(store, tables, request).run(progress)
+        body = stored.result
+        params |= request.params()
         runs.append(
             {
                 "property": body["property"],
                 "reading": body["reading"],
-                "result_id": result.result_id,
-                "reused": result.reused,
-                "seconds": round(result.seconds, 3),
+                "result_id": stored.result_id,
+                "reused": stored.reused,
+                "seconds": round(stored.seconds, 3),
                 "models": body["models"],
                 "tables": body["tables"],
                 "results": body["groups"],
@@ -144,7 +146,7 @@ def _tables(args: argparse.Namespace) -> dict[str, Any]:
     return _finite(
         {
             "property": args.property,
-            "params": request.params() | {"property": args.property},
+            "params": params | {"property": args.property},
             "notices": notices,
             "runs": runs,
             "seconds": round(time.perf_counter() - start, 3),

@@ -51,6 +51,11 @@ class TablesRequest:
     max_columns: int = MAX_COLUMNS_DEFAULT
 
     def __post_init__(self) -> None:
+        if self.property not in PROPERTY_PARAMETERS:
+            raise UserError(
+                f"Unknown table property '{self.property}'; choose one of "
+                f"{', '.join(PROPERTY_PARAMETERS)}."
+            )
         if not 1 <= self.permutations <= MAX_PERMUTATIONS:
             raise UserError(
                 f"Permutations must be between 1 and {MAX_PERMUTATIONS}; got {self.permutations}."
@@ -90,8 +95,7 @@ class TablesRequest:
             "samples": self.samples,
             "entity_k": self.entity_k,
         }
-        used = PROPERTY_PARAMETERS.get(self.property, tuple(specific))
-        return common | {name: specific[name] for name in used}
+        return common | {name: specific[name] for name in PROPERTY_PARAMETERS[self.property]}
 
 
 @dataclass

@@ -1,15 +1,17 @@
-"""The one-line readings of the variant properties: mean scores per model over tables, with K
-and what was skipped."""
+"""What a table-property result says in words: the one-line readings of the variant properties
+(mean scores per model over tables, with K and what was skipped), the notices on groups that got
+no score, and the settings a run was made with."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from analysis.tables.scores import OK, SKIPPED, ScoreGroup
+from analysis.tables.scores import INVARIANT, NOT_MEANINGFUL, OK, SKIPPED, ScoreGroup
 
 
 @dataclass(frozen=True)
@@ -66,3 +68,40 @@ def skipped_text(groups: Sequence[ScoreGroup]) -> str:
     shown = "; ".join(f"{note} (x{n})" for note, n in reasons.most_common(3))
     more = f"; {len(reasons) - 3} other reason(s)" if len(reasons) > 3 else ""
     return f" {reasons.total()} of {len(groups)} groups were skipped: {shown}{more}."
+
+
+def unscored_notices(groups: Sequence[ScoreGroup]) -> list[str]:
+    """Why some groups have no score, when that is by design rather than a failure: a 1.0 for
+    an embedding that cannot change would look like robustness."""
+    notices = []
+    invariant = _notes(groups, INVARIANT, lambda g: f"{g.granularity} ({g.mode}): {g.note}")
+    if invariant:
+        notices.append(
+            "Some embeddings are invariant to this change by design (each item is encoded on "
+            f"its own), so they get no score rather than a misleading 1.0: {invariant}"
+        )
+    meaningless = _notes(groups, NOT_MEANINGFUL, lambda g: f"{g.model}: {g.note}")
+    if meaningless:
+        notices.append(f"Not meaningful here: {meaningless}")
+    return notices
+
+
+def _notes(groups: Sequence[ScoreGroup], status: str, describe: Callable[[ScoreGroup], str]) -> str:
+    return "; ".join(sorted({describe(g) for g in groups if g.status == status}))
+
+
+def settings_text(result: dict[str, Any]) -> str:
+    """The models (with revisions) and settings a stored run was made with, and its source."""
+    params = result["params"]
+    models = ", ".join(f"{m['name']} ({m['revision']})" for m in result["models"])
+    parts = [f"Models: {models}", f"seed {params['seed']}"]
+    if "permutations" in params:
+        parts.append(f"K = {params['permutations']} permutations")
+    if "ratios" in params:
+        ratios = " / ".join(f"{r:g}" for r in params["ratios"])
+        parts.append(f"ratios {ratios} × {params['samples']} samples")
+    if "entity_k" in params:
+        parts.append(f"K = {params['entity_k']} neighbours")
+    parts.append(f"column text ≤ {params['max_length']} tokens, cut by whole rows")
+    parts.append(result["citation"])
+    return " · ".join(parts)

@@ -1,10 +1,10 @@
 """Figures of the relational table properties: joins, functional dependencies, entity
 stability and heterogeneous context.
 
-Each builder takes a stored result as analysis.tables.runs.compute writes it (groups as JSON,
-extra, models, tables, params) and returns a plotly figure, so the page, the exports and the
-tests draw the same thing. Table, column, entity and model names are user data: every one is
-escaped before plotly sees it.
+Each builder takes a stored result as analysis.tables.property_run.TablePropertyRun.compute
+writes it (groups as JSON, extra, models, tables, params) and returns a plotly figure, so the
+page, the exports and the tests draw the same thing. Table, column, entity and model names are
+user data: every one is escaped before plotly sees it.
 """
 
 from __future__ import annotations

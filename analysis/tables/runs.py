@@ -1,4 +1,4 @@
-"""Running a table property on chosen tables and models, with the result stored in DuckDB.
+"""Stored table-property runs: what a run is keyed by, and listing and reopening stored runs.
 
 A run is keyed by the property, every parameter, the models and the tables' content hashes, so
 the same run is found again after a restart (the page lists stored runs and reopens them without
@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields
 from typing import Any
 
 from analysis.core.errors import UserError
-from analysis.core.progress import ProgressFn
-from analysis.core.results import StoredResult, cached_result, find_result
 from analysis.core.store import Store, first_row
 from analysis.models.encoders import expected_key
-from analysis.tables.context import PropertyContext, TablesRequest
-from analysis.tables.data import Table, unique_names
-from analysis.tables.encoding import load_table_encoders, lsa_fit_texts
-from analysis.tables.properties import CITATION, PROPERTIES
+from analysis.tables.context import TablesRequest
+from analysis.tables.data import Table
+from analysis.tables.properties import PROPERTIES
 
 KIND_PREFIX = "tables:"
 
@@ -65,86 +62,17 @@ def run_params(tables: Sequence[Table], request: TablesRequest) -> dict[str, Any
     }
 
 
-def find_run(store: Store, tables: Sequence[Table], request: TablesRequest) -> StoredResult | None:
-    return find_result(store, KIND_PREFIX + request.property, run_params(tables, request))
-
-
-def run_property(
-    store: Store,
-    tables: Sequence[Table],
-    request: TablesRequest,
-    progress: ProgressFn | None = None,
-) -> StoredResult:
-    """The stored result of this run, or compute it (every model and table) and store it."""
-    if request.property not in PROPERTIES:
-        raise UserError(
-            f"Unknown table property '{request.property}'; choose one of {', '.join(PROPERTIES)}."
-        )
-    if not tables:
-        raise UserError("Choose at least one table.")
-    unique_names(tables)
-    return cached_result(
-        store,
-        KIND_PREFIX + request.property,
-        run_params(tables, request),
-        lambda: compute(store, tables, request, progress),
+def request_of(params: dict[str, Any]) -> TablesRequest:
+    """The request a run was stored with; the settings its property does not read keep their
+    defaults, so its ``params()`` are the stored ones."""
+    names = {f.name for f in fields(TablesRequest)}
+    return TablesRequest(
+        **{
+            name: tuple(value) if isinstance(value, list) else value
+            for name, value in params.items()
+            if name in names
+        }
     )
-
-
-def run_properties(
-    store: Store,
-    tables: Sequence[Table],
-    request: TablesRequest,
-    properties: Sequence[str],
-    progress: ProgressFn | None = None,
-) -> list[StoredResult]:
-    """Several properties one after another, progress spread evenly over them."""
-    results = []
-    for index, prop in enumerate(properties):
-
-        def step(done: int, total: int, index: int = index) -> None:
-            if progress is not None:
-                progress(index * total + done, len(properties) * total)
-
-        results.append(run_property(store, tables, replace(request, property=prop), step))
-    return results
-
-
-def compute(
-    store: Store,
-    tables: Sequence[Table],
-    request: TablesRequest,
-    progress: ProgressFn | None = None,
-) -> dict[str, Any]:
-    prop = PROPERTIES[request.property]
-    encoders = load_table_encoders(
-        store,
-        request.models,
-        lsa_fit_texts([t.texts for t in tables]) if "lsa" in request.models else [],
-        request.max_length,
-    )
-    output = prop.run(PropertyContext(tables, encoders, request, progress))
-    return {
-        "property": prop.id,
-        "title": prop.title,
-        "question": prop.question,
-        "citation": CITATION,
-        "params": request.params(),
-        "models": [e.describe() for e in encoders],
-        "tables": [
-            {
-                "name": t.name,
-                "sha": t.sha,
-                "source": t.source,
-                "rows": t.n_rows,
-                "columns": t.columns,
-            }
-            for t in tables
-        ],
-        "groups": [g.to_json() for g in output.groups],
-        "extra": output.extra,
-        "reading": prop.reading(output.groups, output.extra),
-    }
 
 
 @dataclass(frozen=True)
@@ -193,16 +121,16 @@ def stored_runs(store: Store) -> list[RunSummary]:
     return summaries
 
 
-def load_run(store: Store, result_id: int) -> StoredResult:
+def stored_params(store: Store, result_id: int) -> dict[str, Any]:
+    """The parameters stored table run #result_id was keyed by."""
     row = first_row(
         store.cursor()
         .execute(
-            "SELECT result, seconds, CAST(created_at AS VARCHAR) FROM analysis_results "
-            "WHERE result_id = ? AND starts_with(kind, ?)",
+            "SELECT params FROM analysis_results WHERE result_id = ? AND starts_with(kind, ?)",
             [result_id, KIND_PREFIX],
         )
         .fetchall()
     )
     if row is None:
         raise UserError(f"No stored table run #{result_id}.")
-    return StoredResult(result_id, json.loads(row[0]), float(row[1]), row[2], reused=True)
+    return json.loads(row[0])

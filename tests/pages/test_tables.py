@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from analysis.core.store import Store, open_store
 from analysis.tables.context import TablesRequest
 from analysis.tables.data import demo_tables
-from analysis.tables.runs import run_property
+from analysis.tables.property_run import TablePropertyRun
 from tests.pages.apptest import chart_titles, finish_job, open_app_page
 
 pytestmark = pytest.mark.slow  # AppTest with the real model
@@ -37,22 +37,22 @@ def test_page_opens_with_demo_tables_and_an_estimate(db: Path) -> None:
     at = _tables_page()
     assert at.multiselect(key="tab_tables").value == ["countries", "employees"]
     assert "products" in at.multiselect(key="tab_tables").options
-    assert any("Estimated time" in info.value for info in at.info)
-    assert at.button(key="tab_run")
+    assert any("Estimated time" in caption.value for caption in at.caption)
+    assert at.button(key="tab_row-order_run")
 
 
 def test_column_order_run_shows_reading_figures_and_invariance(db: Path) -> None:
     at = _tables_page()
     _choose(at, ["products"], ["column-order"])
-    at.button(key="tab_run").click().run()
-    finish_job(at, "tab", timeout=300)
+    at.button(key="tab_column-order_run").click().run()
+    finish_job(at, "tab_column-order", timeout=300)
     assert at.subheader[0].value == "Column order insignificance"
     assert "column order" in at.success[0].value.lower()
     titles = chart_titles(at)
     assert any("Column order insignificance: mean cosine" in t for t in titles)
     assert any("MCV" in t for t in titles)
     # per-item column embeddings are invariant by construction, and the page says so
-    assert any("invariant to this change by design" in info.value for info in at.info)
+    assert any("invariant to this change by design" in w.value for w in at.warning)
     summary = next(df.value for df in at.dataframe if "status" in df.value.columns)
     per_item = summary[(summary["granularity"] == "column") & (summary["mode"] == "per-item")]
     assert set(per_item["status"]) == {"invariant by design"}
@@ -63,12 +63,13 @@ def test_column_order_run_shows_reading_figures_and_invariance(db: Path) -> None
 def test_a_stored_run_reopens_without_running(db: Path) -> None:
     table = next(t for t in demo_tables() if t.name == "products")
     store = Store(db)
-    run_property(store, [table], TablesRequest(property="row-order", permutations=2))
+    TablePropertyRun(store, [table], TablesRequest(property="row-order", permutations=2)).run()
     store.close()
     at = _tables_page()
     _choose(at, ["products"], ["row-order"])
     at.number_input(key="tab_k").set_value(2).run()
-    assert not any("Not computed yet" in info.value for info in at.info)
+    assert not any("Estimated time" in c.value for c in at.caption)
+    assert not [b for b in at.button if b.key == "tab_row-order_run"]
     assert at.subheader[0].value == "Row order insignificance"
     assert "Stored result" in at.caption[-1].value or any(
         "Stored result" in c.value for c in at.caption

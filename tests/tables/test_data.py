@@ -301,9 +301,14 @@ def test_demo_tables_match_the_manifest():
 
 
 def test_default_request_is_valid():
-    request = TablesRequest(property="row_order")
-    assert request.params()["permutations"] == 5
-    assert request.params()["ratios"] == [0.25, 0.5, 0.75]
+    assert TablesRequest(property="row-order").params()["permutations"] == 5
+    assert TablesRequest(property="sample-fidelity").params()["ratios"] == [0.25, 0.5, 0.75]
+
+
+def test_an_unknown_property_is_refused_with_the_known_ones():
+    with pytest.raises(UserError) as caught:
+        TablesRequest(property="row_order")
+    assert "Unknown table property 'row_order'; choose one of row-order," in str(caught.value)
 
 
 def test_a_run_is_keyed_only_by_the_parameters_its_property_reads():
@@ -334,10 +339,10 @@ def test_a_run_is_keyed_only_by_the_parameters_its_property_reads():
 )
 def test_invalid_requests_are_refused_with_a_clear_message(kwargs, words):
     with pytest.raises(UserError) as caught:
-        TablesRequest(property="row_order", **kwargs)
+        TablesRequest(property="row-order", **kwargs)
     assert words in str(caught.value)
 
 
 @pytest.mark.parametrize("max_length", [128, 256])
 def test_both_allowed_maximum_lengths_are_accepted(max_length):
-    assert TablesRequest(property="row_order", max_length=max_length).max_length == max_length
+    assert TablesRequest(property="row-order", max_length=max_length).max_length == max_length

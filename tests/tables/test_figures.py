@@ -11,10 +11,9 @@ import pytest
 from analysis.core.store import Store
 from analysis.tables.context import TablesRequest
 from analysis.tables.data import Table, demo_tables
-from analysis.tables.figure_sets import figures_for
 from analysis.tables.figures import distribution_figure, summary_frame
 from analysis.tables.properties import PROPERTIES
-from analysis.tables.runs import run_property
+from analysis.tables.property_run import TablePropertyRun
 
 BOLD = "<b>prices</b>"
 
@@ -28,15 +27,18 @@ def _tables() -> list[Table]:
 
 @pytest.mark.parametrize("prop", list(PROPERTIES))
 def test_every_figure_of_every_property_builds_and_escapes_names(store: Store, prop: str) -> None:
-    stored = run_property(store, _tables(), TablesRequest(property=prop, models=("lsa",)))
-    figures = figures_for(stored.result)
-    assert figures, prop
-    for figure in figures:
-        fig = figure.build(stored.result)
+    run = TablePropertyRun(store, _tables(), TablesRequest(property=prop, models=("lsa",)))
+    stored = run.run()
+    charts = run.figures(stored)
+    assert charts, prop
+    assert len({chart.key for chart in charts}) == len(charts)
+    for chart in charts:
+        fig = chart.figure
         drawn = json.dumps(fig.to_plotly_json(), ensure_ascii=False)
         assert BOLD not in drawn
         assert fig.layout.title.text and "Observatory" in fig.layout.meta["caption"]
-        assert isinstance(figure.data(stored.result), pd.DataFrame)
+        assert isinstance(chart.data, pd.DataFrame) and chart.what
+        assert chart.analysis.startswith(f"tables-{prop}-")
     summary = summary_frame(stored.result)
     assert len(summary) == len(stored.result["groups"])
     assert summary.loc[summary["status"] != "ok", "note"].str.len().gt(0).all()
@@ -47,7 +49,7 @@ def test_distribution_boxes_are_horizontal_one_per_model_with_k_in_the_caption(
     store: Store,
 ) -> None:
     request = TablesRequest(property="row-order", models=("lsa", "default"), permutations=3)
-    stored = run_property(store, _tables(), request)
+    stored = TablePropertyRun(store, _tables(), request).run()
     fig = distribution_figure(stored.result)
     assert [trace.orientation for trace in fig.data] == ["h", "h"]
     assert len(fig.data) == 2

@@ -79,7 +79,8 @@ def cities(rows: int = 5) -> Table:
 
 
 def run(prop_run, tables, encoder, **request) -> list[ScoreGroup]:
-    return prop_run(property_context("order", tables, [encoder], **request)).groups
+    prop = {run_row_order: "row-order", run_column_order: "column-order"}[prop_run]
+    return prop_run(property_context(prop, tables, [encoder], **request)).groups
 
 
 def by_kind(groups: list[ScoreGroup]) -> dict[tuple[str, str], ScoreGroup]:

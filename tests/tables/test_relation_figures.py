@@ -37,7 +37,7 @@ def caption(fig) -> str:
 
 
 def result_of(groups, extra, models: list[str], tables: list[str], seed: int) -> dict:
-    """A stored result shaped as analysis.tables.runs.compute writes it."""
+    """A stored result shaped as TablePropertyRun.compute writes it."""
     return {
         "title": "Test property",
         "citation": "After Observatory.",
@@ -122,7 +122,9 @@ def test_entity_bars_show_overlap_with_the_chance_line(store):
     frame = pd.DataFrame({"city": ["Paris", "Rome", "Oslo", "Lima", "Kyiv"], "n": [1, 2, 3, 4, 5]})
     encoders = [TableEncoder(store, BagOfWordsEncoder(n)) for n in (BOLD, "plain")]
     table = Table("t", frame, "test")
-    output = run_entity_stability(property_context("e", [table], encoders, entity_k=2))
+    output = run_entity_stability(
+        property_context("entity-stability", [table], encoders, entity_k=2)
+    )
     fig = entity_figure(stored(output, encoders, [table]))
     assert BOLD not in drawn(fig)
     bars, chance = fig.data

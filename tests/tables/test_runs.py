@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
+from analysis.core.errors import UserError
 from analysis.core.store import Store
 from analysis.tables.context import TablesRequest
 from analysis.tables.data import demo_tables, read_table_path
-from analysis.tables.runs import find_run, load_run, run_params, run_property, stored_runs
+from analysis.tables.property_run import TablePropertyRun
+from analysis.tables.runs import request_of, run_params, stored_runs
 from tests.shared import PROJECT_ROOT
 
 
@@ -18,11 +22,11 @@ def test_an_upload_of_a_demo_file_does_not_reuse_the_demo_tables_result(store: S
     upload = read_table_path(PROJECT_ROOT / "data" / "demo" / "tables" / "products.csv")
     assert upload.sha == demo.sha and upload.name == demo.name  # same name, same cells
     request = TablesRequest(property="functional-dependencies", models=("lsa",))
-    run_property(store, [demo], request)
-    assert find_run(store, [demo], request) is not None
+    TablePropertyRun(store, [demo], request).run()
+    assert TablePropertyRun(store, [demo], request).find() is not None
     # the demo table declares FDs, keys and semantic types; the bare upload does not
     assert run_params([upload], request) != run_params([demo], request)
-    assert find_run(store, [upload], request) is None
+    assert TablePropertyRun(store, [upload], request).find() is None
 
 
 def test_results_are_keyed_by_the_models_weights_not_only_their_names() -> None:
@@ -33,14 +37,15 @@ def test_results_are_keyed_by_the_models_weights_not_only_their_names() -> None:
 
 def test_stored_runs_are_listed_newest_first_and_reopen_without_the_tables(store: Store) -> None:
     tables = [_demo("products"), _demo("cities")]
-    first = run_property(store, tables, TablesRequest(property="join", models=("lsa",)))
-    second = run_property(store, tables[:1], TablesRequest(property="row-order", models=("lsa",)))
+    first = TablePropertyRun(store, tables, TablesRequest(property="join", models=("lsa",))).run()
+    row_order = TablesRequest(property="row-order", models=("lsa",))
+    second = TablePropertyRun(store, tables[:1], row_order).run()
     runs = stored_runs(store)
     assert [r.result_id for r in runs] == [second.result_id, first.result_id]
     assert runs[1].tables == ["products", "cities"] and runs[1].models == ["lsa"]
     assert "Join relationship" in runs[1].label()
-    reopened = load_run(store, first.result_id)
-    assert reopened.reused and reopened.result == first.result
+    reopened = TablePropertyRun.reopen(store, first.result_id).find()
+    assert reopened is not None and reopened.reused and reopened.result == first.result
 
 
 def test_every_table_property_has_its_parameters_estimate_and_figures() -> None:
@@ -55,3 +60,60 @@ def test_every_table_property_has_its_parameters_estimate_and_figures() -> None:
     assert set(PROPERTY_PARAMETERS) == ids
     assert set(SECONDS_PER_COLUMN) == ids
     assert set(PER_PROPERTY) == ids
+
+
+def test_a_run_is_stored_under_its_property_kind_with_the_run_parameters(store: Store) -> None:
+    """Runs stored before the analysis contract used these kinds and parameters: they match."""
+    tables = [_demo("products")]
+    request = TablesRequest(property="row-order", models=("lsa",), permutations=2)
+    run = TablePropertyRun(store, tables, request)
+    assert run.kind == "tables:row-order" and run.title == "Row order insignificance"
+    assert dict(run.params) == run_params(tables, request)
+    assert run.scope.scope_id is None and run.scope.name == "products"
+    stored = run.run()
+    row = store.cursor().execute(
+        "SELECT kind, corpus_id FROM analysis_results WHERE result_id = ?", [stored.result_id]
+    )
+    assert row.fetchall() == [("tables:row-order", None)]
+    again = TablePropertyRun(store, tables, request)
+    found = again.find()
+    assert again.job_key == run.job_key and found is not None and found.result == stored.result
+
+
+def test_a_reopened_run_keeps_its_stored_parameters_and_is_keyed_apart(store: Store) -> None:
+    tables = [_demo("products")]
+    request = TablesRequest(property="sample-fidelity", models=("lsa",), samples=2)
+    run = TablePropertyRun(store, tables, request)
+    stored = run.run()
+    reopened = TablePropertyRun.reopen(store, stored.result_id)
+    assert reopened.params == run.params and reopened.kind == run.kind
+    assert reopened.request == request and request_of(dict(run.params)).params() == request.params()
+    live = {chart.key for chart in run.figures(stored)}
+    old = {chart.key for chart in reopened.figures(stored)}
+    assert len(live) == len(old) == 3 and not live & old
+
+
+def test_reopening_a_run_that_is_not_stored_says_so(store: Store) -> None:
+    with pytest.raises(UserError, match="No stored table run #99"):
+        TablePropertyRun.reopen(store, 99)
+
+
+def test_two_tables_of_one_name_are_refused_before_anything_runs(store: Store) -> None:
+    products = _demo("products")
+    with pytest.raises(UserError, match="Two tables are named 'products'"):
+        TablePropertyRun(store, [products, products], TablesRequest(property="join"))
+
+
+def test_the_estimate_grows_with_the_permutations_and_is_smaller_for_lsa(store: Store) -> None:
+    tables = [_demo("employees")]
+
+    def seconds(**request) -> float:
+        bound = TablePropertyRun(store, tables, TablesRequest(property="row-order", **request))
+        return bound.estimate().seconds
+
+    assert 0 < seconds(models=("lsa",)) < seconds(models=("lsa",), permutations=50)
+    assert seconds(models=("lsa",)) < seconds(models=("default",))
+    assert (
+        "2 idle cores"
+        in TablePropertyRun(store, tables, TablesRequest(property="join")).estimate().describe()
+    )
