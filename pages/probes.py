@@ -2,44 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from analysis.core.errors import UserError
-from analysis.core.results import StoredResult, params_key
+from analysis.core.results import StoredResult
 from analysis.corpus.corpora import Corpus, list_corpora
 from analysis.models.pooling import POOLINGS
 from analysis.probes.dimension_curves import DEFAULT_DIMS
-from analysis.probes.estimate import describe_estimate, estimate_probe
-from analysis.probes.figures import (
-    accuracy_figure,
-    dimension_figure,
-    pair_heatmap_figure,
-    paper_figure,
-    probe_heatmap_figure,
-    selectivity_figure,
-)
-from analysis.probes.pair_scores import PairRequest, find_pair_heatmap, run_pair_heatmap
-from analysis.probes.paper_mode import PaperRequest, find_paper_probe, run_paper_probe
-from analysis.probes.probe import ProbeRequest, find_probe, run_probe
-from analysis.probes.summary import (
-    baselines_table,
-    depth_table,
-    dimension_table,
-    heatmap_table,
-    layers_table,
-    pair_reading,
-    paper_reading,
-    paper_table,
-    probe_reading,
-)
-from pages._results_ui import show_or_run, show_reading
-from pages._ui import (
-    chart_with_actions,
-    corpus_choice,
-    model_spec_input,
-    require_navigation,
-    store,
-)
+from analysis.probes.pair_scores import PairHeatmap
+from analysis.probes.paper_mode import PaperProbe
+from analysis.probes.probe import Probe
+from analysis.probes.requests import PairRequest, PaperRequest, ProbeRequest
+from analysis.probes.summary import baselines_table, depth_table, layers_table
+from pages._results_ui import analysis_section
+from pages._ui import corpus_choice, model_spec_input, require_navigation, store
 
 require_navigation()
 st.title("Probes")
@@ -116,28 +94,8 @@ def probe_request(corpus: Corpus, model: str) -> ProbeRequest:
     )
 
 
-def show_probe(corpus: Corpus, stored: StoredResult) -> None:
-    result = stored.result
-    show_reading(probe_reading(result), result)
-    model = result["model"]
-    charts = [
-        ("probe_accuracy", accuracy_figure(result, corpus.name), layers_table(result)),
-        ("probe_selectivity", selectivity_figure(result, corpus.name), layers_table(result)),
-        ("probe_dimensions", dimension_figure(result, corpus.name), dimension_table(result)),
-    ]
-    if result.get("heatmap"):
-        relative = st.toggle("Heatmap as % of the full model", key="probe_heatmap_relative")
-        charts.append(
-            (
-                "probe_heatmap",
-                probe_heatmap_figure(result, corpus.name, relative),
-                heatmap_table(result["heatmap"]),
-            )
-        )
-    for key, fig, data in charts:
-        chart_with_actions(
-            fig, key=key, corpus=corpus.name, analysis=key.replace("_", "-"), model=model, data=data
-        )
+def probe_tables(result: dict[str, Any]) -> None:
+    """The numbers behind the charts: per layer, baselines, concept depth, permutations, timing."""
     st.subheader("Per layer")
     st.dataframe(layers_table(result), hide_index=True, width="stretch")
     left, right = st.columns(2)
@@ -154,18 +112,18 @@ def show_probe(corpus: Corpus, stored: StoredResult) -> None:
     )
 
 
+def heatmap_view(stored: StoredResult) -> dict[str, bool]:
+    """The heatmap toggle, shown only when the run computed the heatmap."""
+    if not stored.result.get("heatmap"):
+        return {}
+    return {"relative": st.toggle("Heatmap as % of the full model", key="probe_heatmap_relative")}
+
+
 def probe_section(corpus: Corpus, model: str) -> None:
     request = probe_request(corpus, model)
-    stored = show_or_run(
-        "probe",
-        find_probe(store(), corpus, request),
-        f"Probing '{request.label_column}' in {corpus.name} (texts encoded, then probes fitted)",
-        lambda progress: run_probe(store(), corpus, request, progress),
-        f"probe:{corpus.corpus_id}:{params_key(request.params())}",
-        lambda: describe_estimate(estimate_probe(store(), corpus, request), request),
-    )
+    stored = analysis_section("probe", Probe(store(), corpus, request), view=heatmap_view)
     if stored is not None:
-        show_probe(corpus, stored)
+        probe_tables(stored.result)
 
 
 def paper_section(corpus: Corpus, model: str) -> None:
@@ -174,30 +132,7 @@ def paper_section(corpus: Corpus, model: str) -> None:
         "last-token pooling: numbers comparable with the paper's, without intervals."
     )
     label = st.selectbox("Label column", label_columns(corpus), key="paper_label")
-    request = PaperRequest(label, model)
-    stored = show_or_run(
-        "paper",
-        find_paper_probe(store(), corpus, request),
-        f"Paper-mode probe of '{label}' in {corpus.name}",
-        lambda progress: run_paper_probe(store(), corpus, request, progress),
-        f"paper:{corpus.corpus_id}:{params_key(request.params())}",
-        lambda: (
-            "Encodes the corpus with last-token pooling if not cached, then one fit per "
-            "layer (seconds)."
-        ),
-    )
-    if stored is None:
-        return
-    result = stored.result
-    show_reading(paper_reading(result), result)
-    chart_with_actions(
-        paper_figure(result, corpus.name),
-        key="paper",
-        corpus=corpus.name,
-        analysis="probe-paper",
-        model=result["model"],
-        data=paper_table(result),
-    )
+    analysis_section("paper", PaperProbe(store(), corpus, PaperRequest(label, model)))
 
 
 def pairs_section(corpus: Corpus, model: str) -> None:
@@ -209,30 +144,11 @@ def pairs_section(corpus: Corpus, model: str) -> None:
     pair = cols[0].selectbox("Second text column", corpus.metadata_names, key="pairs_b")
     score = cols[1].selectbox("Score column", corpus.metadata_names, key="pairs_score")
     pooling = cols[2].selectbox("Pooling per layer", POOLINGS, key="pairs_pooling")
-    request = PairRequest(pair, score, model, pooling)
-    stored = show_or_run(
+    analysis = PairHeatmap(store(), corpus, PairRequest(pair, score, model, pooling))
+    analysis_section(
         "pairs",
-        find_pair_heatmap(store(), corpus, request),
-        f"Sentence-pair heatmap of {corpus.name}",
-        lambda progress: run_pair_heatmap(store(), corpus, request, progress),
-        f"pairs:{corpus.corpus_id}:{params_key(request.params())}",
-        lambda: (
-            "Encodes both texts of every pair at every layer if not cached (about a minute "
-            "per 2,000 short texts), then seconds."
-        ),
-    )
-    if stored is None:
-        return
-    result = stored.result
-    show_reading(pair_reading(result), result)
-    relative = st.toggle("As % of the full model", key="pairs_relative")
-    chart_with_actions(
-        pair_heatmap_figure(result, corpus.name, relative),
-        key="pairs",
-        corpus=corpus.name,
-        analysis="probe-pairs",
-        model=result["model"],
-        data=heatmap_table(result["heatmap"]),
+        analysis,
+        view=lambda _: {"relative": st.toggle("As % of the full model", key="pairs_relative")},
     )
 
 

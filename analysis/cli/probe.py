@@ -11,8 +11,8 @@ import argparse
 from typing import Any
 
 from analysis.cli.common import StderrProgress, open_args_store
+from analysis.core.analysis import StoredAnalysis
 from analysis.core.errors import UserError
-from analysis.core.results import StoredResult
 from analysis.core.store import Store
 from analysis.corpus.corpora import Corpus, get_corpus
 from analysis.models.pooling import POOLINGS
@@ -56,37 +56,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 def probe_command(args: argparse.Namespace) -> dict[str, Any]:
     store = open_args_store(args)
     corpus = get_corpus(store, args.name)
-    progress = StderrProgress("probe (texts encoded, then probes fitted)")
-    if args.pair_column or args.score_column:
-        stored = _pairs(store, corpus, args, progress)
-    elif not args.label_column:
-        raise UserError("Name the label to probe with --label-column (or use --pair-column).")
-    elif args.paper:
-        from analysis.probes.paper_mode import PaperRequest, run_paper_probe
-
-        request = PaperRequest(args.label_column, args.model, args.max_length)
-        stored = run_paper_probe(store, corpus, request, progress)
-    else:
-        from analysis.probes.probe import ProbeRequest, run_probe
-
-        request = ProbeRequest(
-            label_column=args.label_column,
-            model=args.model,
-            pooling=args.pooling,
-            max_length=args.max_length,
-            folds=args.folds,
-            seed=args.seed,
-            group_column=args.group_column,
-            dims=tuple(args.dims),
-            dim_layers=tuple(args.dim_layers or ()),
-            subsample=args.subsample,
-            tfidf=not args.no_tfidf,
-            random_encoder=args.random_encoder,
-            mlp=args.mlp,
-            permutations=args.permutations,
-            heatmap=args.heatmap,
-        )
-        stored = run_probe(store, corpus, request, progress)
+    analysis = _analysis(store, corpus, args)
+    stored = analysis.run(StderrProgress("probe (texts encoded, then probes fitted)"))
     result = {k: v for k, v in stored.result.items() if k not in BULKY}
     return {
         "corpus": corpus.name,
@@ -96,19 +67,46 @@ def probe_command(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _pairs(
-    store: Store, corpus: Corpus, args: argparse.Namespace, progress: StderrProgress
-) -> StoredResult:
-    from analysis.probes.pair_scores import PairRequest, run_pair_heatmap
+def _analysis(store: Store, corpus: Corpus, args: argparse.Namespace) -> StoredAnalysis:
+    """The mode the options ask for: a sentence-pair heatmap, paper mode or the label probe."""
+    # Imported here: the probes pull in scikit-learn and the figure stack, which --help never needs.
+    from analysis.probes.pair_scores import PairHeatmap
+    from analysis.probes.paper_mode import PaperProbe
+    from analysis.probes.probe import Probe
+    from analysis.probes.requests import PairRequest, PaperRequest, ProbeRequest
 
-    if not (args.pair_column and args.score_column):
-        raise UserError("A sentence-pair heatmap needs both --pair-column and --score-column.")
-    request = PairRequest(
-        args.pair_column,
-        args.score_column,
-        args.model,
-        args.pooling,
-        args.max_length,
-        tuple(args.dims),
+    if args.pair_column or args.score_column:
+        if not (args.pair_column and args.score_column):
+            raise UserError("A sentence-pair heatmap needs both --pair-column and --score-column.")
+        pairs = PairRequest(
+            args.pair_column,
+            args.score_column,
+            args.model,
+            args.pooling,
+            args.max_length,
+            tuple(args.dims),
+        )
+        return PairHeatmap(store, corpus, pairs)
+    if not args.label_column:
+        raise UserError("Name the label to probe with --label-column (or use --pair-column).")
+    if args.paper:
+        paper = PaperRequest(args.label_column, args.model, args.max_length)
+        return PaperProbe(store, corpus, paper)
+    request = ProbeRequest(
+        label_column=args.label_column,
+        model=args.model,
+        pooling=args.pooling,
+        max_length=args.max_length,
+        folds=args.folds,
+        seed=args.seed,
+        group_column=args.group_column,
+        dims=tuple(args.dims),
+        dim_layers=tuple(args.dim_layers or ()),
+        subsample=args.subsample,
+        tfidf=not args.no_tfidf,
+        random_encoder=args.random_encoder,
+        mlp=args.mlp,
+        permutations=args.permutations,
+        heatmap=args.heatmap,
     )
-    return run_pair_heatmap(store, corpus, request, progress)
+    return Probe(store, corpus, request)

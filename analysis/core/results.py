@@ -11,20 +11,9 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-from analysis.core.progress import ProgressFn
 from analysis.core.store import Store, first_row
-
-
-class Corpus(Protocol):
-    """What a stored result needs of a corpus: its id (the corpus package sits above the core)."""
-
-    corpus_id: int
-
-
-class Request(Protocol):
-    def params(self) -> dict[str, Any]: ...
 
 
 def params_key(params: dict[str, Any]) -> str:
@@ -90,26 +79,3 @@ def cached_result(
     start = time.perf_counter()
     result = compute()
     return save_result(store, kind, params, result, time.perf_counter() - start, corpus_id)
-
-
-def find_request(store: Store, kind: str, corpus: Corpus, request: Request) -> StoredResult | None:
-    """The stored result of a request on a corpus, if any."""
-    return find_result(store, kind, request.params(), corpus.corpus_id)
-
-
-def run_request(
-    store: Store,
-    kind: str,
-    corpus: Corpus,
-    request: Request,
-    compute: Callable[[Store, Corpus, Any, ProgressFn | None], dict[str, Any]],
-    progress: ProgressFn | None = None,
-) -> StoredResult:
-    """The stored result of a request on a corpus, or ``compute`` it, store and return it."""
-    return cached_result(
-        store,
-        kind,
-        request.params(),
-        lambda: compute(store, corpus, request, progress),
-        corpus.corpus_id,
-    )

@@ -8,47 +8,55 @@ text_a; text_b and the score are two of its columns.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from analysis.core.analysis import ChartSpec, Estimate
 from analysis.core.errors import UserError
 from analysis.core.progress import ProgressFn
-from analysis.core.results import StoredResult, find_request, run_request
+from analysis.core.results import StoredResult
 from analysis.core.store import Store
 from analysis.corpus.corpora import Corpus, load_documents
-from analysis.models.encoders import expected_key
-from analysis.probes.dimension_curves import DEFAULT_DIMS, pair_heatmap
+from analysis.probes.corpus_probe import CorpusProbe
+from analysis.probes.dimension_curves import pair_heatmap
+from analysis.probes.estimate import estimate_pairs
+from analysis.probes.figures import pair_heatmap_figure
 from analysis.probes.fit import Steps
+from analysis.probes.requests import PairRequest
+from analysis.probes.summary import heatmap_table, pair_reading
 from analysis.vectors.text_layers import corpus_rows_layer_vectors, text_layer_vectors
 
 KIND = "probe-pairs"
 MIN_PAIRS = 10
 
 
-@dataclass(frozen=True)
-class PairRequest:
-    pair_column: str
-    score_column: str
-    model: str = "default"
-    pooling: str = "mean"
-    max_length: int = 0
-    dims: tuple[int, ...] = DEFAULT_DIMS
+class PairHeatmap(CorpusProbe[PairRequest]):
+    """Spearman of pair cosines against gold scores, per layer and prefix size; no fitting."""
 
-    def params(self) -> dict[str, Any]:
-        return {**asdict(self), "model_key": expected_key(self.model) or self.model}
+    kind = KIND
+    title = "Sentence-pair heatmap"
 
+    def compute(self, progress: ProgressFn | None) -> dict[str, Any]:
+        return _compute(self.store, self.corpus, self.request, progress)
 
-def find_pair_heatmap(store: Store, corpus: Corpus, request: PairRequest) -> StoredResult | None:
-    return find_request(store, KIND, corpus, request)
+    def estimate(self) -> Estimate:
+        return estimate_pairs(self.store, self.corpus, self.request)
 
+    def reading(self, result: StoredResult) -> str:
+        return pair_reading(result.result)
 
-def run_pair_heatmap(
-    store: Store, corpus: Corpus, request: PairRequest, progress: ProgressFn | None = None
-) -> StoredResult:
-    return run_request(store, KIND, corpus, request, _compute, progress)
+    def figures(
+        self, result: StoredResult, view: Mapping[str, Any] | None = None
+    ) -> list[ChartSpec]:
+        """The heatmap; ``view['relative']``: its cells as % of the full model."""
+        data = result.result
+        relative = bool((view or {}).get("relative"))
+        figure = pair_heatmap_figure(data, self.corpus.name, relative)
+        table = heatmap_table(data["heatmap"])
+        return [ChartSpec("pairs", figure, "probe-pairs", data["model"], table)]
 
 
 def _pairs(store: Store, corpus: Corpus, request: PairRequest) -> tuple[pd.DataFrame, list[str]]:

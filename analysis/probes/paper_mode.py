@@ -8,59 +8,69 @@ a user can put their numbers next to the paper's, computed the same way.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 
+from analysis.core.analysis import ChartSpec, Estimate
 from analysis.core.errors import UserError
 from analysis.core.progress import ProgressFn
-from analysis.core.results import StoredResult, find_request, run_request
+from analysis.core.results import StoredResult
 from analysis.core.store import Store
 from analysis.corpus.corpora import Corpus
-from analysis.models.encoders import expected_key
 from analysis.probes.concept_depth import concept_depth, depth_percent
+from analysis.probes.corpus_probe import CorpusProbe
+from analysis.probes.estimate import estimate_paper
+from analysis.probes.figures import paper_figure
 from analysis.probes.fit import Steps, cross_validate, rows_of, single_thread
 from analysis.probes.inputs import probe_data
+from analysis.probes.requests import (
+    PAPER_POOLING,
+    PAPER_RANDOM_STATE,
+    PAPER_SPLIT,
+    PAPER_TEST_SIZE,
+    PaperRequest,
+)
+from analysis.probes.summary import paper_reading, paper_table
 from analysis.vectors.text_layers import corpus_rows_layer_vectors
 
 KIND = "probe-paper"
-RANDOM_STATE = 42
-TEST_SIZE = 0.4
-POOLING = "last"
 
 
-@dataclass(frozen=True)
-class PaperRequest:
-    label_column: str
-    model: str = "default"
-    max_length: int = 0
+class PaperProbe(CorpusProbe[PaperRequest]):
+    """The Concept Depth protocol as published: one 60/40 split, unscaled last-token states."""
 
-    def params(self) -> dict[str, Any]:
-        return {
-            **asdict(self),
-            "model_key": expected_key(self.model) or self.model,
-            "pooling": POOLING,
-            "split": f"{1 - TEST_SIZE:g}/{TEST_SIZE:g}, random_state {RANDOM_STATE}",
-            "probe": "LogisticRegression() defaults, no scaling",
-        }
+    kind = KIND
+    title = "Paper-mode probe"
+    method: ClassVar[dict[str, str]] = {
+        "pooling": PAPER_POOLING,
+        "split": PAPER_SPLIT,
+        "probe": "LogisticRegression() defaults, no scaling",
+    }
 
+    def compute(self, progress: ProgressFn | None) -> dict[str, Any]:
+        return _compute(self.store, self.corpus, self.request, progress)
 
-def find_paper_probe(store: Store, corpus: Corpus, request: PaperRequest) -> StoredResult | None:
-    return find_request(store, KIND, corpus, request)
+    def estimate(self) -> Estimate:
+        return estimate_paper(self.store, self.corpus, self.request)
 
+    def reading(self, result: StoredResult) -> str:
+        return paper_reading(result.result)
 
-def run_paper_probe(
-    store: Store, corpus: Corpus, request: PaperRequest, progress: ProgressFn | None = None
-) -> StoredResult:
-    return run_request(store, KIND, corpus, request, _compute, progress)
+    def figures(
+        self, result: StoredResult, view: Mapping[str, Any] | None = None
+    ) -> list[ChartSpec]:
+        data = result.result
+        figure = paper_figure(data, self.corpus.name)
+        return [ChartSpec("paper", figure, "probe-paper", data["model"], paper_table(data))]
 
 
 def _split(labels: np.ndarray, classes: list[str]) -> tuple[np.ndarray, np.ndarray]:
     from sklearn.model_selection import train_test_split
 
     train, test = train_test_split(
-        np.arange(labels.size), test_size=TEST_SIZE, random_state=RANDOM_STATE
+        np.arange(labels.size), test_size=PAPER_TEST_SIZE, random_state=PAPER_RANDOM_STATE
     )
     for part, name in ((train, "training"), (test, "test")):
         missing = sorted(set(range(len(classes))) - set(labels[part].tolist()))
@@ -77,10 +87,10 @@ def _compute(
 ) -> dict[str, Any]:
     from sklearn.linear_model import LogisticRegression
 
-    data = probe_data(store, corpus, request.label_column, seed=RANDOM_STATE)
+    data = probe_data(store, corpus, request.label_column, seed=PAPER_RANDOM_STATE)
     split = [_split(data.labels, data.classes)]
     layers = corpus_rows_layer_vectors(
-        store, corpus, data.rows, data.texts, request.model, POOLING, request.max_length
+        store, corpus, data.rows, data.texts, request.model, PAPER_POOLING, request.max_length
     )
     tensor = layers.tensor
     steps = Steps(tensor.shape[0], progress)
@@ -103,12 +113,12 @@ def _compute(
         "label_column": request.label_column,
         "model": layers.model.name,
         "model_key": layers.model.model_key,
-        "pooling": POOLING,
+        "pooling": PAPER_POOLING,
         "n": data.n,
         "n_corpus": data.n_corpus,
         "k": data.k,
         "classes": data.classes,
-        "split": request.params()["split"],
+        "split": PAPER_SPLIT,
         "layers": [
             {
                 "layer": index,

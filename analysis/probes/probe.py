@@ -13,26 +13,34 @@ The result is stored with every parameter and reopened instead of recomputed.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 
+from analysis.core.analysis import ChartSpec, Estimate
 from analysis.core.errors import UserError
 from analysis.core.progress import ProgressFn
-from analysis.core.results import StoredResult, find_request, run_request
+from analysis.core.results import StoredResult
 from analysis.core.store import Store
 from analysis.corpus.corpora import Corpus
-from analysis.models.encoders import ModelInfo, expected_key, load_encoder
-from analysis.models.pooling import POOLINGS
+from analysis.models.encoders import ModelInfo, load_encoder
 from analysis.probes.concept_depth import concept_depth, depth_percent
 from analysis.probes.control_task import KEY_DEFINITION, control_labels, surface_keys
+from analysis.probes.corpus_probe import CorpusProbe
 from analysis.probes.dimension_curves import (
-    DEFAULT_DIMS,
     accuracy_heatmap,
     dimension_curves,
     dimension_fits,
     usable_dims,
+)
+from analysis.probes.estimate import estimate_probe
+from analysis.probes.figures import (
+    accuracy_figure,
+    dimension_figure,
+    probe_heatmap_figure,
+    selectivity_figure,
 )
 from analysis.probes.fit import (
     MAX_ITER,
@@ -48,6 +56,8 @@ from analysis.probes.fit import (
 )
 from analysis.probes.inputs import Folds, ProbeData, make_folds, probe_data
 from analysis.probes.metrics import chance_level, fold_scores, summarise
+from analysis.probes.requests import ProbeRequest
+from analysis.probes.summary import dimension_table, heatmap_table, layers_table, probe_reading
 from analysis.vectors.text_layers import corpus_rows_layer_vectors
 
 KIND = "probe"
@@ -56,48 +66,6 @@ PROBE_DESCRIPTION = (
     f"L2 logistic regression (C={C:g}, lbfgs, max_iter {MAX_ITER}; multinomial for K > 2), "
     "features standardised inside each training fold"
 )
-
-
-@dataclass(frozen=True)
-class ProbeRequest:
-    """Every choice that changes a probe result (and so the key it is stored under)."""
-
-    label_column: str
-    model: str = "default"
-    pooling: str = "mean"
-    max_length: int = 0
-    folds: int = 5
-    seed: int = 0
-    group_column: str | None = None
-    dims: tuple[int, ...] = DEFAULT_DIMS
-    dim_layers: tuple[int, ...] = ()  # empty = the peak and the last layer
-    subsample: int | None = None  # None = 2,000 above 5,000 rows; 0 = every row
-    tfidf: bool = True
-    random_encoder: bool = False
-    mlp: bool = False
-    permutations: int = 0
-    heatmap: bool = False
-
-    def __post_init__(self) -> None:
-        if self.pooling not in POOLINGS:
-            raise UserError(f"Unknown pooling '{self.pooling}'; choose {', '.join(POOLINGS)}.")
-        if self.model.strip() == "lsa":
-            raise UserError(
-                "The LSA baseline has no layers to probe; choose a transformer model (the "
-                "default, 'random', or a local sentence-transformers folder)."
-            )
-        if self.permutations and not 10 <= self.permutations <= 1000:
-            raise UserError("Use between 10 and 1,000 permutations (or 0 for none).")
-        object.__setattr__(self, "dims", tuple(sorted({int(d) for d in self.dims})))
-        object.__setattr__(self, "dim_layers", tuple(sorted({int(x) for x in self.dim_layers})))
-
-    def params(self) -> dict[str, Any]:
-        """Canonical parameters, with the model pinned by its key (its weights' hash)."""
-        return {
-            **asdict(self),
-            "model_key": expected_key(self.model) or self.model,
-            "probe": PROBE_DESCRIPTION,
-        }
 
 
 @dataclass
@@ -113,15 +81,60 @@ class _Run:
     random_tensor: np.ndarray | None = None
 
 
-def find_probe(store: Store, corpus: Corpus, request: ProbeRequest) -> StoredResult | None:
-    return find_request(store, KIND, corpus, request)
+class Probe(CorpusProbe[ProbeRequest]):
+    """Layer-wise probes of one label: accuracy, control task, baselines, depth and dimensions."""
 
+    kind = KIND
+    title = "Layer-wise probe"
+    method: ClassVar[dict[str, str]] = {"probe": PROBE_DESCRIPTION}
 
-def run_probe(
-    store: Store, corpus: Corpus, request: ProbeRequest, progress: ProgressFn | None = None
-) -> StoredResult:
-    """The stored result for this request, or compute (encode, then fit), store and return it."""
-    return run_request(store, KIND, corpus, request, _compute, progress)
+    def compute(self, progress: ProgressFn | None) -> dict[str, Any]:
+        return _compute(self.store, self.corpus, self.request, progress)
+
+    def estimate(self) -> Estimate:
+        return estimate_probe(self.store, self.corpus, self.request)
+
+    def reading(self, result: StoredResult) -> str:
+        return probe_reading(result.result)
+
+    def figures(
+        self, result: StoredResult, view: Mapping[str, Any] | None = None
+    ) -> list[ChartSpec]:
+        """Accuracy, selectivity, dimension curves, and the heatmap when it was computed
+        (``view['relative']``: its cells as % of the full model)."""
+        data, name = result.result, self.corpus.name
+        model, per_layer = data["model"], layers_table(data)
+        charts = [
+            ChartSpec(
+                "probe_accuracy", accuracy_figure(data, name), "probe-accuracy", model, per_layer
+            ),
+            ChartSpec(
+                "probe_selectivity",
+                selectivity_figure(data, name),
+                "probe-selectivity",
+                model,
+                per_layer,
+            ),
+            ChartSpec(
+                "probe_dimensions",
+                dimension_figure(data, name),
+                "probe-dimensions",
+                model,
+                dimension_table(data),
+            ),
+        ]
+        if data.get("heatmap"):
+            relative = bool((view or {}).get("relative"))
+            charts.append(
+                ChartSpec(
+                    "probe_heatmap",
+                    probe_heatmap_figure(data, name, relative),
+                    "probe-heatmap",
+                    model,
+                    heatmap_table(data["heatmap"]),
+                )
+            )
+        return charts
 
 
 def _layer_info(model: str) -> ModelInfo:

@@ -18,29 +18,33 @@ from analysis.corpus.corpora import Corpus
 ChartSpec = tuple[go.Figure, str]  # a figure and the model it shows
 
 
+# The Length page's charts a report shows: collapse curve, layer x length heatmap (at τ = 1) and
+# the TempScale sweep.
+LENGTH_CHARTS = ("len_collapse", "len_layers", "len_sweep")
+
+
 def length_figures(
     store: Store, corpus: Corpus, model: str | None, progress: ProgressFn | None
 ) -> list[ChartSpec]:
-    """Collapse curve, layer x length heatmap and TempScale sweep with the default request."""
-    from analysis.length.collapse import prepare, run_length_analysis, suggested_mode
-    from analysis.length.figures import collapse_figure, layer_heatmap_figure, sweep_figure
-    from analysis.length.sample import LengthRequest
+    """The report's length charts, from the Length page's analysis with its default request."""
+    from analysis.length.collapse import suggested_mode
+    from analysis.length.length_analysis import LengthAnalysis
+    from analysis.length.sample import LengthRequest, default_lengths
 
-    request = LengthRequest(model=model or "default", mode=suggested_mode(store, corpus))
-    report = run_length_analysis(store, prepare(store, corpus, request), progress)
-    return [
-        (collapse_figure(report), report.model),
-        (layer_heatmap_figure(report, 1.0), report.model),
-        (sweep_figure(report), report.model),
-    ]
+    mode = suggested_mode(store, corpus)
+    request = LengthRequest(model=model or "default", mode=mode, lengths=default_lengths(mode))
+    analysis = LengthAnalysis(store, corpus, request)
+    charts = analysis.figures(analysis.run(progress))
+    return [(chart.figure, chart.model) for chart in charts if chart.key in LENGTH_CHARTS]
 
 
 def probe_figures(
     store: Store, corpus: Corpus, model: str | None, progress: ProgressFn | None
 ) -> list[ChartSpec]:
-    """Accuracy per layer (with control and baselines), selectivity and dimension curves."""
-    from analysis.probes.figures import accuracy_figure, dimension_figure, selectivity_figure
-    from analysis.probes.probe import ProbeRequest, run_probe
+    """Accuracy per layer (with control and baselines), selectivity and dimension curves: the
+    Probes page's charts for its default request."""
+    from analysis.probes.probe import Probe
+    from analysis.probes.requests import ProbeRequest
 
     if not corpus.label_columns:
         raise UserError(
@@ -48,13 +52,8 @@ def probe_figures(
             "'probe' out of --analyses or ingest it with --label-column."
         )
     request = ProbeRequest(label_column=corpus.label_columns[0], model=model or "default")
-    result = run_probe(store, corpus, request, progress).result
-    name = str(result["model"])
-    return [
-        (accuracy_figure(result, corpus.name), name),
-        (selectivity_figure(result, corpus.name), name),
-        (dimension_figure(result, corpus.name), name),
-    ]
+    analysis = Probe(store, corpus, request)
+    return [(chart.figure, chart.model) for chart in analysis.figures(analysis.run(progress))]
 
 
 DIAGNOSTICS: dict[

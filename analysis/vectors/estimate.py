@@ -19,13 +19,6 @@ SECONDS_PER_TOKEN = 0.0009
 DEFAULT_SHAPE = (6, 384)  # layers, dimension of the bundled MiniLM (known without loading it)
 
 
-def format_seconds(seconds: float) -> str:
-    """'about 40 s' / 'about 3 min': an estimate should not look more precise than it is."""
-    if seconds < 90:
-        return f"about {max(5, round(seconds / 5) * 5):.0f} s"
-    return f"about {round(seconds / 60):.0f} min"
-
-
 def encoding_estimate(
     store: Store,
     corpus: Corpus,

@@ -7,6 +7,7 @@ of the same corpus never runs the transformer again.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,13 +18,19 @@ from analysis.core.store import Store
 from analysis.corpus.corpora import Corpus, load_documents
 from analysis.models.encoders import Encoder, ModelInfo, load_encoder
 from analysis.models.pooling import POOLINGS
-from analysis.vectors.cache import Representation, cached_hashes, upsert_model, write_cache
-from analysis.vectors.catalogue import load_vectors
+from analysis.vectors.cache import (
+    Representation,
+    cached_hashes,
+    cached_vectors,
+    upsert_model,
+    write_cache,
+)
 
 
 @dataclass(frozen=True)
 class LayerVectors:
-    """float32 [layers + 1, n_docs, dim] in doc_id order; index 0 = embedding-layer output."""
+    """float32 [layers + 1, n_texts, dim] in the order asked for (a corpus: doc_id order); index 0
+    = embedding-layer output."""
 
     tensor: np.ndarray
     model: ModelInfo
@@ -36,7 +43,7 @@ class LayerVectors:
         return self.tensor.shape[0] - 1
 
 
-def layer_encoder(
+def _layer_encoder(
     model_spec: str, pooling: str, max_length: int
 ) -> tuple[Encoder, list[Representation]]:
     """The encoder for a per-layer analysis and the cache keys of its layers (checked)."""
@@ -50,35 +57,43 @@ def layer_encoder(
     return encoder, reps
 
 
-def fill_layer_cache(
+def cached_layer_vectors(
     store: Store,
-    encoder: Encoder,
-    reps: list[Representation],
-    hashes: list[str],
-    texts: list[str],
+    hashes: Sequence[str],
+    texts: Sequence[str],
+    model_spec: str = "default",
+    pooling: str = "mean",
+    max_length: int = 0,
     progress: ProgressFn | None = None,
-) -> int:
-    """Encode and cache every layer of the texts not yet cached at all layers; how many ran.
+) -> LayerVectors:
+    """Every layer's pooled states of these texts, [layers + 1, len(hashes), dim] in their order.
 
-    ``hashes`` are distinct, ``texts`` the matching texts in the same order.
+    The one path every per-layer analysis takes, whatever the texts belong to: the texts not yet
+    cached at every layer run through the model once (a repeated hash once), all their layers
+    are written in one transaction, and the tensor is read back from the cache. ``hashes`` are
+    the texts' sha256, ``texts`` the matching texts in the same order.
     """
+    encoder, reps = _layer_encoder(model_spec, pooling, max_length)
     info = encoder.info
-    pooling, max_length = reps[0].pooling, reps[0].max_length
-    have = set(hashes)
+    first_text = dict(zip(hashes, texts, strict=True))
+    have = set(first_text)
     for rep in reps:
-        have &= cached_hashes(store, info.model_key, info.dim, rep, hashes)
-    missing = [i for i, h in enumerate(hashes) if h not in have]
+        have &= cached_hashes(store, info.model_key, info.dim, rep, list(first_text))
+    missing = [h for h in first_text if h not in have]
     if missing:
         tensor = encoder.encode_layers(
-            [texts[i] for i in missing], pooling, max_length or None, progress
+            [first_text[h] for h in missing], pooling, max_length or None, progress
         )
         with store.transaction() as cur:
             upsert_model(cur, info)
             for rep, layer in zip(reps, tensor, strict=True):
-                write_cache(cur, store, info.model_key, rep, [hashes[i] for i in missing], layer)
+                write_cache(cur, store, info.model_key, rep, missing, layer)
     elif progress is not None:
-        progress(len(hashes), len(hashes))
-    return len(missing)
+        progress(len(first_text), len(first_text))
+    stacked = np.stack(
+        [cached_vectors(store, info.model_key, info.dim, rep, list(hashes)) for rep in reps]
+    )
+    return LayerVectors(stacked, info, pooling, max_length, encoded=len(missing))
 
 
 def layer_vectors(
@@ -89,17 +104,15 @@ def layer_vectors(
     max_length: int = 0,
     progress: ProgressFn | None = None,
 ) -> LayerVectors:
-    """Every layer's pooled states for the corpus (max_length 0 = the model's own limit)."""
-    encoder, reps = layer_encoder(model_spec, pooling, max_length)
-    info = encoder.info
-    documents = load_documents(store, corpus, with_metadata=False).drop_duplicates("text_sha256")
-    encoded = fill_layer_cache(
+    """Every layer's pooled states for the corpus in doc_id order (max_length 0 = the model's
+    own limit)."""
+    documents = load_documents(store, corpus, with_metadata=False)
+    return cached_layer_vectors(
         store,
-        encoder,
-        reps,
         documents["text_sha256"].tolist(),
         documents["text"].tolist(),
+        model_spec,
+        pooling,
+        max_length,
         progress,
     )
-    stacked = np.stack([load_vectors(store, corpus, info.model_key, info.dim, rep) for rep in reps])
-    return LayerVectors(stacked, info, pooling, max_length, encoded=encoded)

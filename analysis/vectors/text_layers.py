@@ -17,8 +17,7 @@ import numpy as np
 from analysis.core.progress import ProgressFn
 from analysis.core.store import Store
 from analysis.corpus.corpora import Corpus, sha256_texts
-from analysis.vectors.cache import cached_vectors
-from analysis.vectors.layers import LayerVectors, fill_layer_cache, layer_encoder, layer_vectors
+from analysis.vectors.layers import LayerVectors, cached_layer_vectors, layer_vectors
 
 
 def text_layer_vectors(
@@ -30,18 +29,10 @@ def text_layer_vectors(
     progress: ProgressFn | None = None,
 ) -> LayerVectors:
     """Every layer's pooled states of these texts, float32 [layers + 1, len(texts), dim]."""
-    encoder, reps = layer_encoder(model_spec, pooling, max_length)
-    info = encoder.info
-    hashes = sha256_texts(list(texts))
-    unique = list(dict.fromkeys(hashes))
-    first_text = dict(zip(hashes, texts, strict=True))
-    encoded = fill_layer_cache(
-        store, encoder, reps, unique, [first_text[h] for h in unique], progress
+    texts = list(texts)
+    return cached_layer_vectors(
+        store, sha256_texts(texts), texts, model_spec, pooling, max_length, progress
     )
-    stacked = np.stack(
-        [cached_vectors(store, info.model_key, info.dim, rep, hashes) for rep in reps]
-    )
-    return LayerVectors(stacked, info, pooling, max_length, encoded=encoded)
 
 
 def corpus_rows_layer_vectors(

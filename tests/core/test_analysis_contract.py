@@ -111,7 +111,89 @@ def compare_examples() -> dict[str, Example]:
     }
 
 
-EXAMPLES: dict[str, Example] = {**compare_examples()}
+def map_examples() -> dict[str, Example]:
+    from analysis.map.cluster_analysis import ClusteringAnalysis
+    from analysis.map.cluster_runs import ClusterRequest
+    from analysis.map.projection import ProjectionParams
+    from analysis.map.projection_analysis import ProjectionAnalysis
+    from analysis.vectors.catalogue import resolve_corpus_model
+
+    def model(w: World):
+        return resolve_corpus_model(w.store, w.corpus, "default")
+
+    # a PCA map (seconds; coloured by the markup-laden topic) and a k-means clustering
+    return {
+        "ProjectionAnalysis": lambda w: ProjectionAnalysis(
+            w.store, w.corpus, model(w), ProjectionParams("pca")
+        ),
+        "ClusteringAnalysis": lambda w: ClusteringAnalysis(
+            w.store, w.corpus, model(w), ClusterRequest("kmeans", k=3)
+        ),
+    }
+
+
+def length_examples() -> dict[str, Example]:
+    from analysis.length.length_analysis import LengthAnalysis
+    from analysis.length.sample import LengthRequest
+
+    # two temperatures and attention: both stored kinds, the sweep and the attention figure
+    request = LengthRequest(
+        lengths=(8, 16), per_bucket=10, taus=(1.0, 0.9), label_column="topic", attention=True
+    )
+    return {"LengthAnalysis": lambda w: LengthAnalysis(w.store, w.corpus, request)}
+
+
+def tables_examples() -> dict[str, Example]:
+    from analysis.tables.context import TablesRequest
+    from analysis.tables.data import Table, demo_tables
+    from analysis.tables.property_run import TablePropertyRun
+
+    # a small demo table whose name, one header and one cell carry markup
+    countries = next(t for t in demo_tables() if t.name == "countries")
+    frame = countries.frame.iloc[:, :4].copy()
+    frame.columns = [f"{MARKUP}country</b>", *frame.columns[1:]]
+    frame.iloc[0, 0] = f"{MARKUP}Algeria</b>"
+    table = Table(f"{MARKUP}countries</b>", frame, countries.source)
+    request = TablesRequest(property="row-order", permutations=2)
+    return {"TablePropertyRun": lambda w: TablePropertyRun(w.store, [table], request)}
+
+
+def probes_examples() -> dict[str, Example]:
+    from analysis.corpus.corpora import list_corpora
+    from analysis.probes.pair_scores import PairHeatmap
+    from analysis.probes.paper_mode import PaperProbe
+    from analysis.probes.probe import Probe
+    from analysis.probes.requests import PairRequest, PaperRequest, ProbeRequest
+
+    def pairs(w: World) -> Corpus:
+        """12 pairs of docstrings, one with markup; ingested once per world, since an example
+        is built several times (column names are sanitised at ingest, so only texts carry it)."""
+        name = "contract pairs"
+        if name not in {c.name for c in list_corpora(w.store)}:
+            texts = _world_frame()["text"]
+            second = texts[12:24].to_numpy()
+            frame = pd.DataFrame({"text": texts[:12], "text_b": second, "score": range(12)})
+            w.ingest(name, frame, [])
+        return get_corpus(w.store, name)
+
+    # the probe with its opt-in heatmap (every figure it can draw), paper mode, pairs
+    probe = ProbeRequest("topic", dims=(16,), folds=3, heatmap=True)
+    return {
+        "Probe": lambda w: Probe(w.store, w.corpus, probe),
+        "PaperProbe": lambda w: PaperProbe(w.store, w.corpus, PaperRequest("topic")),
+        "PairHeatmap": lambda w: PairHeatmap(
+            w.store, pairs(w), PairRequest("text_b", "score", dims=(16,))
+        ),
+    }
+
+
+EXAMPLES: dict[str, Example] = {
+    **compare_examples(),
+    **length_examples(),
+    **tables_examples(),
+    **map_examples(),
+    **probes_examples(),
+}
 
 
 def _concrete_analyses() -> set[type]:

@@ -26,7 +26,8 @@ from analysis.probes.figures import (
 )
 from analysis.probes.inputs import make_folds, probe_data
 from analysis.probes.metrics import chance_level, fold_scores, summarise
-from analysis.probes.probe import ProbeRequest, find_probe, run_probe
+from analysis.probes.probe import Probe
+from analysis.probes.requests import ProbeRequest
 from analysis.probes.summary import layers_table, probe_reading
 from analysis.vectors.layers import LayerVectors
 from tests.probe_corpus import NAME, copy_of, ingest_frame, template
@@ -78,7 +79,7 @@ def test_probe_finds_the_layer_with_the_planted_signal(synthetic) -> None:
     store, corpus = synthetic
     steps = []
     request = ProbeRequest("label", dims=(4, 8, 16))
-    stored = run_probe(store, corpus, request, lambda done, total: steps.append((done, total)))
+    stored = Probe(store, corpus, request).run(lambda done, total: steps.append((done, total)))
     result = stored.result
     accuracy = [layer["accuracy"]["mean"] for layer in result["layers"]]
     assert result["peak_layer"] == SIGNAL_LAYER
@@ -101,8 +102,8 @@ def test_probe_finds_the_layer_with_the_planted_signal(synthetic) -> None:
     assert curve[("prefix", 16)] > 0.95  # the signal lives in the first 12 dimensions
     assert curve[("pca", 4)] > curve[("random", 4)]
     assert steps[-1][0] == steps[-1][1]  # progress reaches its end
-    assert find_probe(store, corpus, request).result_id == stored.result_id
-    again = run_probe(store, corpus, request)
+    assert Probe(store, corpus, request).find().result_id == stored.result_id
+    again = Probe(store, corpus, request).run()
     assert again.reused
     assert "well above chance" in probe_reading(result)
     assert list(layers_table(result)["layer"]) == [0, 1, 2, 3, 4]
@@ -115,7 +116,7 @@ def test_probe_finds_the_layer_with_the_planted_signal(synthetic) -> None:
 
 def test_random_labels_stay_near_chance_and_so_does_the_control(synthetic) -> None:
     store, corpus = synthetic
-    result = run_probe(store, corpus, ProbeRequest("noise", dims=(8,), tfidf=False)).result
+    result = Probe(store, corpus, ProbeRequest("noise", dims=(8,), tfidf=False)).run().result
     for layer in result["layers"]:
         assert abs(layer["accuracy"]["mean"] - 1 / 3) < 0.15
         assert abs(layer["control_accuracy"]["mean"] - result["control"]["chance"]) < 0.2
@@ -133,7 +134,7 @@ def test_every_layer_dimension_and_probe_uses_the_same_folds(synthetic, monkeypa
 
     monkeypatch.setattr(probes, "cross_validate", spy)
     monkeypatch.setattr(dimension_curves, "cross_validate", spy)
-    result = run_probe(store, corpus, ProbeRequest("label", dims=(8,), seed=4)).result
+    result = Probe(store, corpus, ProbeRequest("label", dims=(8,), seed=4)).run().result
     expected = make_folds(probe_data(store, corpus, "label", seed=4), 5, 4)
     assert len(seen) >= 2 * 5 + 1 + 1 + 5  # layers x (probe, control), majority, tfidf, dims
     reference = [(train.tolist(), test.tolist()) for train, test in expected]
@@ -196,7 +197,7 @@ def test_one_class_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     frame["label"] = "same"
     corpus = ingest_frame(store, frame, name="one", labels=("label",))
     with pytest.raises(UserError, match=r"only one class \('same'\).*at least 2 classes"):
-        run_probe(store, corpus, ProbeRequest("label"))
+        Probe(store, corpus, ProbeRequest("label")).run()
     store.close()
 
 
@@ -204,7 +205,7 @@ def test_classes_too_small_for_the_folds_are_refused(tmp_path: Path, tmp_path_fa
     store = Store(copy_of(template(tmp_path_factory, embed=False), tmp_path / "small.duckdb"))
     corpus = get_corpus(store, NAME)
     with pytest.raises(UserError) as caught:
-        run_probe(store, corpus, ProbeRequest("kind"))
+        Probe(store, corpus, ProbeRequest("kind")).run()
     message = caught.value.message
     assert "too few for 5 folds" in message and "at least 5 of each class" in message
     assert "Merge or drop the small classes" in message
@@ -238,7 +239,7 @@ def test_a_real_corpus_probe_reads_every_layer(tmp_path: Path, tmp_path_factory)
     """The bundled model on 90 docstrings: 7 readouts, topic well above the majority class."""
     store = Store(copy_of(template(tmp_path_factory), tmp_path / "real.duckdb"))
     corpus = get_corpus(store, NAME)
-    result = run_probe(store, corpus, ProbeRequest("topic", dims=(16, 64))).result
+    result = Probe(store, corpus, ProbeRequest("topic", dims=(16, 64))).run().result
     assert result["n_layers"] == 6 and len(result["layers"]) == 7
     assert result["timing"]["encoded_texts"] == 0  # every layer came from the cache
     last = result["layers"][-1]["accuracy"]["mean"]
@@ -253,7 +254,7 @@ def test_heavy_options_random_encoder_heatmap_mlp_and_permutations(synthetic) ->
     request = ProbeRequest(
         "label", dims=(4, 16), heatmap=True, mlp=True, permutations=10, random_encoder=True
     )
-    result = run_probe(store, corpus, request).result
+    result = Probe(store, corpus, request).run().result
     random_layers = result["baselines"]["random_encoder"]["layers"]
     assert len(random_layers) == FAKE.n_layers + 1  # (the fake encoder returns the same layers)
     names = [trace.name for trace in accuracy_figure(result, "synthetic").data]
