@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import streamlit as st
 
 from analysis.core.analysis import Analysis
+from analysis.output.style import literal
 from pages._ui import chart_with_actions, current_job, job_status, start_job
 
 ResultT = TypeVar("ResultT")
@@ -35,19 +36,19 @@ def analysis_section(
     """
     result = analysis.find()
     if result is None:
-        st.caption(analysis.estimate().describe())
+        st.caption(literal(analysis.estimate().describe()))
         run_button(slot, analysis.label, analysis.run, analysis.job_key, button)
         return None
     note = analysis.stored_note(result)
     if note:
-        st.caption(f"{note}; change a setting to compute another.")
-    st.success(analysis.reading(result))
+        st.caption(f"{literal(note)}; change a setting to compute another.")
+    st.success(literal(analysis.reading(result)))
     for notice in analysis.notices(result):
-        st.warning(notice)
+        st.warning(literal(notice))
     chosen = view(result) if view is not None else {}
     for chart in analysis.figures(result, chosen):
         if chart.what:
-            st.caption(f"What it measures: {chart.what}")
+            st.caption(f"What it measures: {literal(chart.what)}")
         chart_with_actions(
             chart.figure,
             key=chart.key,
@@ -63,6 +64,6 @@ def run_button(slot: str, label: str, work: Callable[[Any], Any], key: str, butt
     """A button that runs ``work`` as a background job, and that job's progress or failure."""
     if st.button(button, key=f"{slot}_run", type="primary"):
         start_job(slot, label, work, key=key)
-    job = current_job(slot)
+    job = current_job(slot, key)  # after a reload: the job still running for these settings
     if job is not None and (job.active or job.key == key):  # not an old failure of other settings
         job_status(slot)

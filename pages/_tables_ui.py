@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from analysis.output.style import literal
 from analysis.tables.figures import summary_frame
 from analysis.tables.property_run import TablePropertyRun
 from analysis.tables.readings import settings_text
@@ -16,12 +17,12 @@ from pages._ui import data_downloads
 
 
 def property_section(slot: str, analysis: TablePropertyRun) -> None:
-    st.subheader(analysis.title)
+    st.subheader(literal(analysis.title))
     stored = analysis_section(slot, analysis, button="Run")
     if stored is None:
         return
     result = stored.result
-    st.caption(settings_text(result))
+    st.caption(literal(settings_text(result)))
     summary = summary_frame(result)
     st.dataframe(summary, hide_index=True, key=f"{slot}_summary")
     row = st.container(horizontal=True, gap="small")

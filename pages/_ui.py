@@ -5,7 +5,7 @@ Not a page itself (st.navigation in app.py lists the pages explicitly).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
@@ -14,8 +14,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analysis.core.errors import UserError
-from analysis.core.jobs import Job, job_runner
+from analysis.core.jobs import Job, Work, job_runner
 from analysis.core.store import Store, open_store
+from analysis.corpus.corpora import Corpus
 from analysis.models.encoders import DEFAULT_MODEL_NAME
 from analysis.output.data_files import csv_bytes, parquet_bytes
 from analysis.output.figure_files import (
@@ -27,7 +28,9 @@ from analysis.output.figure_files import (
     figure_html,
     require_chromium,
 )
+from analysis.output.style import literal
 from analysis.report.pins import pin_chart
+from analysis.vectors.catalogue import corpus_models
 
 MODEL_CHOICES = {
     f"{DEFAULT_MODEL_NAME} (bundled)": "default",
@@ -71,48 +74,78 @@ def model_spec_input(key: str) -> str | None:
     return path.strip() or None
 
 
-def start_job(slot: str, label: str, work, key: str) -> Job:
+#: How often a page asks a running job for its progress. Every poll is a fragment rerun that holds
+#: the GIL the job needs; once a second keeps the bar live and costs the job under 1 %.
+POLL_SECONDS = 1.0
+
+
+def start_job(slot: str, label: str, work: Work, key: str, unit: str = "") -> Job:
     """Start background work and remember it in this browser session under ``slot``."""
-    job = job_runner().submit(label, work, key=key)
+    job = job_runner().submit(label, work, key=key, unit=unit)
     st.session_state[f"job_{slot}"] = job.job_id
     return job
 
 
-def current_job(slot: str) -> Job | None:
-    return job_runner().get(st.session_state.get(f"job_{slot}"))
+def current_job(slot: str, key: str | None = None) -> Job | None:
+    """This session's job in ``slot``; else the runner's active job with ``key``, which is then
+    remembered, so a page reloaded (a new session) re-attaches to the job still running."""
+    job = job_runner().get(st.session_state.get(f"job_{slot}"))
+    if key is not None and (job is None or job.key != key):
+        found = job_runner().find(key)
+        if found is not None:
+            st.session_state[f"job_{slot}"] = found.job_id
+            return found
+    return job
 
 
-@st.fragment(run_every=0.5)
+def job_row(job: Job, key: str) -> None:
+    """A job's progress bar (progress, rate and time left, or its place in the queue) with a
+    Cancel button beside it."""
+    bar, cancel = st.columns([5, 1], vertical_alignment="bottom")
+    bar.progress(job.fraction, text=literal(job_runner().describe(job)))
+    cancel.button(
+        "Cancel",
+        key=key,
+        on_click=job_runner().cancel,
+        args=(job.job_id,),
+        disabled=job.cancel_requested,
+        help="Stop this job; nothing of it is stored.",
+    )
+
+
+@st.fragment(run_every=POLL_SECONDS)
 def _poll(slot: str) -> None:
     job = current_job(slot)
     if job is None:
         return
     if job.active:
-        text = f"{job.label}: {job.done:,}/{job.total:,}" if job.total else f"{job.label}: waiting"
-        st.progress(job.fraction, text=text)
+        job_row(job, key=f"{slot}_cancel")
     else:
         st.rerun(scope="app")
 
 
-def job_status(slot: str) -> Job | None:
-    """Show progress of this session's job in ``slot``; the outcome once it has ended."""
-    job = current_job(slot)
+def job_status(slot: str, key: str | None = None) -> Job | None:
+    """Show progress of this session's job in ``slot`` (or the active job with ``key``); the
+    outcome once it has ended."""
+    job = current_job(slot, key)
     if job is None:
         return None
     if job.active:
         _poll(slot)
     elif job.status == "failed":
-        st.error(job.error or "The job failed.")
+        st.error(literal(job.error or "The job failed."))
+    elif job.status == "cancelled":
+        st.info(f"{literal(job.label)}: cancelled; nothing was stored.")
     return job
 
 
 def delete_with_confirmation(name: str, warning: str, delete: Callable[[], None], key: str) -> None:
     """A delete button that asks once more before ``delete`` runs (nothing can undo it)."""
-    if st.button(f"Delete {name}…", key=key):
+    if st.button(f"Delete {literal(name)}…", key=key):
         st.session_state[f"{key}_confirm"] = name
     if st.session_state.get(f"{key}_confirm") != name:
         return
-    st.warning(warning)
+    st.warning(literal(warning))
     yes, no = st.columns(2)
     if yes.button("Yes, delete", type="primary", key=f"{key}_yes"):
         delete()
@@ -123,12 +156,24 @@ def delete_with_confirmation(name: str, warning: str, delete: Callable[[], None]
         st.rerun()
 
 
-def corpus_choice(names: list[str], key: str, where: Any = st) -> str:
-    """The corpus select box, opening on the corpus last inspected on the Corpora page."""
-    preferred = st.session_state.get("inspect")
-    return where.selectbox(
-        "Corpus", names, index=names.index(preferred) if preferred in names else 0, key=key
-    )
+def corpus_choice(corpora: Sequence[Corpus], key: str, where: Any = st) -> Corpus:
+    """The corpus select box of an analysis page, opening on the corpus last used on this page.
+
+    Remembered under ``{key}_last`` because Streamlit forgets a page's widget values once another
+    page is shown. Before any choice it opens on the largest embedded corpus, not on the one last
+    inspected on the Corpora page: that is often a tiny one the analysis then refuses.
+    """
+    names = [corpus.name for corpus in corpora]
+    last = st.session_state.get(f"{key}_last")
+    opening = last if last in names else largest_embedded(corpora).name
+    name = where.selectbox("Corpus", names, index=names.index(opening), key=key)
+    st.session_state[f"{key}_last"] = name
+    return corpora[names.index(name)]
+
+
+def largest_embedded(corpora: Sequence[Corpus]) -> Corpus:
+    """The corpus with the most rows among the embedded ones (among all when none is)."""
+    return max(corpora, key=lambda corpus: (bool(corpus_models(store(), corpus)), corpus.n_rows))
 
 
 def data_downloads(row: Any, data: pd.DataFrame, stem: str, csv_key: str, parquet_key: str) -> None:
@@ -218,4 +263,4 @@ def chart_actions(
         pin_chart(store(), fig, analysis=analysis, corpus=corpus, model=model, data=data)
         st.toast("Pinned to the report (see the Report page).", icon=":material/push_pin:")
     if missing:
-        st.caption(missing)
+        st.caption(literal(missing))

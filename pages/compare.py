@@ -16,6 +16,7 @@ from analysis.compare.summary import top_changed_frame
 from analysis.core.errors import UserError
 from analysis.corpus.corpora import Corpus, list_corpora
 from analysis.models.pooling import POOLINGS
+from analysis.output.style import literal
 from analysis.vectors.catalogue import corpus_models
 from pages._results_ui import analysis_section
 from pages._ui import corpus_choice, require_navigation, store
@@ -36,8 +37,7 @@ def pick_corpus() -> Corpus | None:
     if not embedded:
         st.info("No embedded corpus yet. Add and embed one on the Corpora page.")
         return None
-    names = [c.name for c in embedded]
-    return embedded[names.index(corpus_choice(names, "cmp_corpus"))]
+    return corpus_choice(embedded, "cmp_corpus")
 
 
 def pair_section(corpus: Corpus) -> None:
@@ -87,7 +87,7 @@ def main() -> None:
     try:
         (pair_section if mode == MODES[0] else layers_section)(corpus)
     except UserError as exc:
-        st.error(exc.message)
+        st.error(literal(exc.message))
 
 
 main()

@@ -22,6 +22,7 @@ from analysis.corpus.figures import label_counts, length_histogram
 from analysis.corpus.readers import SUPPORTED_SUFFIXES, ParsedTable, read_pasted, read_path
 from analysis.corpus.uploads import parse_uploads
 from analysis.models.encoders import DEFAULT_MODEL_NAME
+from analysis.output.style import literal
 from analysis.vectors.catalogue import corpus_models
 from analysis.vectors.embedding import embed_corpus, embed_job_key
 from analysis.vectors.ingest import ingest
@@ -90,11 +91,13 @@ def _column_choices(tables: list[ParsedTable]) -> IngestOptions | None:
     columns = [str(c) for c in first.columns]
     for table in tables:
         for notice in table.notices:
-            st.info(f"{table.source}: {notice}")
+            st.info(literal(f"{table.source}: {notice}"))
         if table.vectors is not None:
             st.info(
-                f"{table.source}: {table.vectors.shape[1]}-dimensional vectors from "
-                f"{table.vector_source} will be imported as their own model."
+                literal(
+                    f"{table.source}: {table.vectors.shape[1]}-dimensional vectors from "
+                    f"{table.vector_source} will be imported as their own model."
+                )
             )
     st.dataframe(first.head(20), hide_index=True, width="stretch")
     detected = detect_text_column(first)
@@ -131,6 +134,7 @@ def start_embedding(corpus: str, spec: str) -> None:
         f"Embedding {corpus} with {spec}",
         lambda progress: embed_corpus(store(), corpus, spec, progress),
         key=embed_job_key(corpus, spec),
+        unit="texts",
     )
 
 
@@ -138,7 +142,7 @@ def add_corpus() -> None:
     try:
         picked = _source_tables()
     except UserError as exc:
-        st.error(exc.message)
+        st.error(literal(exc.message))
         return
     if picked is None:
         return
@@ -158,11 +162,11 @@ def add_corpus() -> None:
     try:
         corpus, _ = ingest(store(), tables, options, Limits.from_env())
     except UserError as exc:
-        st.error(exc.message)
+        st.error(literal(exc.message))
         return
     st.success(
-        f"Created '{corpus.name}': {corpus.n_rows:,} texts, {corpus.dropped_empty:,} empty "
-        f"dropped, {corpus.duplicates:,} duplicates kept."
+        f"Created '{literal(corpus.name)}': {corpus.n_rows:,} texts, {corpus.dropped_empty:,} "
+        f"empty dropped, {corpus.duplicates:,} duplicates kept."
     )
     st.session_state["inspect"] = corpus.name
     if embed_now:
@@ -190,9 +194,12 @@ def corpus_table() -> list[str]:
 
 def inspect(name: str) -> None:
     corpus = get_corpus(store(), name)
-    st.markdown(f"**Sources:** {', '.join(corpus.sources)} · text column `{corpus.text_column}`")
+    st.markdown(
+        f"**Sources:** {literal(', '.join(corpus.sources))} · text column "
+        f"{literal(corpus.text_column)}"
+    )
     for notice in corpus.notices:
-        st.caption(notice)
+        st.caption(literal(notice))
     models = corpus_models(store(), corpus)
     if models:
         st.dataframe(
@@ -257,13 +264,15 @@ def embed_controls(name: str) -> None:
             st.error("Enter the folder of a sentence-transformers model.")
         else:
             start_embedding(name, spec)
-    job = job_status("embed")
+    # After a reload (a new session) the embedding still running for this corpus is found again.
+    job = job_status("embed", embed_job_key(name, spec) if spec else None)
     if job is not None and job.status == "done" and job.result is not None:
         result = job.result
         st.success(
-            f"Embedded {result.corpus} with {result.model}: {result.rows:,} texts, "
-            f"{result.dim} dims, {result.encoded:,} encoded, {result.cached:,} from the cache, "
-            f"{result.seconds:.1f} s."
+            f"Embedded {literal(result.corpus)} with {literal(result.model)}: "
+            f"{result.rows:,} texts, {result.dim} dims, {result.encoded:,} encoded, "
+            f"{result.cached:,} from the cache, {result.duplicates:,} duplicates of another "
+            f"text, {result.seconds:.1f} s."
         )
 
 

@@ -26,6 +26,7 @@ from analysis.length.sample import (
     LengthRequest,
     LengthSample,
 )
+from analysis.output.style import literal
 from pages._results_ui import analysis_section
 from pages._ui import corpus_choice, model_spec_input, require_navigation
 from pages._ui import store as open_store
@@ -58,8 +59,7 @@ def pick_corpus() -> Corpus | None:
     if not corpora:
         st.info("No corpus yet. Add one on the Corpora page.")
         return None
-    names = [c.name for c in corpora]
-    return corpora[names.index(corpus_choice(names, "len_corpus"))]
+    return corpus_choice(corpora, "len_corpus")
 
 
 def request_controls(corpus: Corpus) -> LengthRequest | None:
@@ -154,7 +154,7 @@ def show_sample(sample: LengthSample) -> None:
         key="len_sample",
     )
     for notice in summary["notices"]:
-        st.warning(notice)
+        st.warning(literal(notice))
 
 
 def choose_tau(report: LengthReport) -> dict[str, Any]:
@@ -178,7 +178,7 @@ def main() -> None:
             return
         analysis = _analysis(str(open_store().path), corpus.name, corpus.created_at, request)
     except UserError as exc:
-        st.error(exc.message)
+        st.error(literal(exc.message))
         return
     show_sample(analysis.prepared.sample)
     analysis_section("len", analysis, button="Run the length analysis", view=choose_tau)

@@ -18,6 +18,7 @@ from analysis.map.projection import Projection, ProjectionParams
 from analysis.map.projection_analysis import ProjectionAnalysis
 from analysis.map.selection import selected_doc_ids
 from analysis.output.data_files import csv_bytes, parquet_bytes
+from analysis.output.style import literal
 from analysis.vectors.catalogue import CorpusModel, corpus_models, load_vectors
 from analysis.vectors.search import semantic_search, top_k_cosine
 from pages._ui import (
@@ -61,10 +62,9 @@ def pick_corpus_and_model() -> tuple[Corpus, CorpusModel] | None:
     if not embedded:
         st.info("No embedded corpus yet. Add and embed one on the Corpora page.")
         return None
-    names = [c.name for c, _ in embedded]
     left, right = st.columns(2)
-    name = corpus_choice(names, "map_corpus", left)
-    corpus, models = next(item for item in embedded if item[0].name == name)
+    corpus = corpus_choice([c for c, _ in embedded], "map_corpus", left)
+    models = next(m for c, m in embedded if c is corpus)
     labels = [m.name for m in models]
     model_name = right.selectbox("Model", labels, key="map_model")
     return corpus, models[labels.index(model_name)]
@@ -125,7 +125,7 @@ def faithfulness(analysis: ProjectionAnalysis, projection: Projection) -> None:
         cols[0].metric(f"Trustworthiness@{q['k']}", f"{q['trustworthiness']:.3f}")
         cols[1].metric("Continuity", f"{q['continuity']:.3f}")
         cols[2].metric(f"kNN recall@{q['k']}", f"{q['knn_recall']:.3f}")
-    st.caption(f"{analysis.reading(projection)} {analysis.stored_note(projection)}.")
+    st.caption(literal(f"{analysis.reading(projection)} {analysis.stored_note(projection)}."))
 
 
 def search_box(
@@ -138,7 +138,7 @@ def search_box(
     try:
         hits = semantic_search(store(), corpus, record, query, 10, vectors)
     except UserError as exc:
-        st.error(exc.message)
+        st.error(literal(exc.message))
         return None
     ids = np.array([h.doc_id for h in hits])
     return docs.loc[ids, ["doc_id", "text"]].assign(score=[round(h.score, 4) for h in hits])
@@ -166,10 +166,11 @@ def cluster_controls(corpus: Corpus, record: CorpusModel, vectors: np.ndarray) -
         stored = latest_clustering(store(), corpus, record)
         if stored is None:
             st.caption(
-                f"No clustering yet for this corpus and model. {analysis.estimate().describe()}"
+                "No clustering yet for this corpus and model. "
+                f"{literal(analysis.estimate().describe())}"
             )
             return None
-        st.caption(analysis.reading(stored))
+        st.caption(literal(analysis.reading(stored)))
         summary = stored.clustering.as_dict()
         st.dataframe(
             pd.DataFrame(
@@ -223,7 +224,7 @@ def main() -> None:
     try:
         plan, projection, job = current_map(corpus, record, params)
     except UserError as exc:
-        st.error(exc.message)
+        st.error(literal(exc.message))
         return
     if job is not None:
         wanted = plan.requested.effective.method_name
@@ -245,9 +246,9 @@ def main() -> None:
     highlight = None if results is None else results["doc_id"].to_numpy()
     faithfulness(analysis, projection)
     for notice in analysis.notices(projection):
-        st.caption(notice)
+        st.caption(literal(notice))
     (chart,) = analysis.figures(projection, {"colour": colour, "highlight": highlight})
-    st.caption(f"What it measures: {chart.what}")
+    st.caption(f"What it measures: {literal(chart.what)}")
     event = st.plotly_chart(
         chart.figure,
         key="map_chart",

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from analysis.core.errors import UserError
 from analysis.core.results import StoredResult
 from analysis.corpus.corpora import Corpus, list_corpora
 from analysis.models.pooling import POOLINGS
+from analysis.output.style import literal
 from analysis.probes.dimension_curves import DEFAULT_DIMS
 from analysis.probes.pair_scores import PairHeatmap
 from analysis.probes.paper_mode import PaperProbe
 from analysis.probes.probe import Probe
 from analysis.probes.requests import PairRequest, PaperRequest, ProbeRequest
-from analysis.probes.summary import baselines_table, depth_table, layers_table
+from analysis.probes.summary import baselines_table, depth_table, display_table, layers_table
 from pages._results_ui import analysis_section
 from pages._ui import corpus_choice, model_spec_input, require_navigation, store
 
@@ -38,8 +40,7 @@ def pick_corpus() -> Corpus | None:
             "'stdlib_docs' has a 'topic' label)."
         )
         return None
-    names = [c.name for c in corpora]
-    return corpora[names.index(corpus_choice(names, "probe_corpus"))]
+    return corpus_choice(corpora, "probe_corpus")
 
 
 def label_columns(corpus: Corpus) -> list[str]:
@@ -97,14 +98,14 @@ def probe_request(corpus: Corpus, model: str) -> ProbeRequest:
 def probe_tables(result: dict[str, Any]) -> None:
     """The numbers behind the charts: per layer, baselines, concept depth, permutations, timing."""
     st.subheader("Per layer")
-    st.dataframe(layers_table(result), hide_index=True, width="stretch")
+    st.dataframe(display_table(layers_table(result)), hide_index=True, width="stretch")
     left, right = st.columns(2)
     left.markdown("**Baselines**")
-    left.dataframe(baselines_table(result), hide_index=True, width="stretch")
+    left.dataframe(display_table(baselines_table(result)), hide_index=True, width="stretch")
     right.markdown("**Concept depth** (after Jin et al.; the robust definitions are drawn)")
-    right.dataframe(depth_table(result), hide_index=True, width="stretch")
+    right.dataframe(display_table(depth_table(result)), hide_index=True, width="stretch")
     if result.get("permutation"):
-        st.dataframe(result["permutation"], hide_index=True)
+        st.dataframe(display_table(pd.DataFrame(result["permutation"])), hide_index=True)
     timing = result["timing"]
     st.caption(
         f"Encoding {timing['encoding_s']:.1f} s ({timing['encoded_texts']:,} texts run through "
@@ -168,7 +169,7 @@ def main() -> None:
     try:
         sections[mode](corpus, model)
     except UserError as exc:
-        st.error(exc.message)
+        st.error(literal(exc.message))
 
 
 main()

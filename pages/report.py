@@ -8,6 +8,7 @@ import streamlit as st
 
 from analysis.core.errors import UserError
 from analysis.output.figure_files import export_stem, require_chromium
+from analysis.output.style import literal
 from analysis.report.pins import (
     Pin,
     list_pins,
@@ -55,7 +56,7 @@ def downloads(pins: list[Pin]) -> None:
         help=missing,
     )
     if missing:
-        st.caption(missing)
+        st.caption(literal(missing))
 
 
 def _act(action, *args) -> None:
@@ -63,15 +64,15 @@ def _act(action, *args) -> None:
     try:
         action(store(), *args)
     except UserError as exc:
-        st.toast(exc.message)
+        st.toast(literal(exc.message))
 
 
 def pinned_chart(pin: Pin, number: int, last: bool) -> None:
     with st.container(border=True):
-        st.subheader(f"Figure {number}. {pin.title}", anchor=False)
+        st.subheader(f"Figure {number}. {literal(pin.title)}", anchor=False)
         st.plotly_chart(pin_figure(pin), key=f"pin_chart_{pin.chart_id}")
-        st.caption(pin.caption)
-        st.caption(provenance(pin))
+        st.caption(literal(pin.caption))
+        st.caption(literal(provenance(pin)))
         row = st.container(horizontal=True, gap="small")
         row.button(
             "Move up",

@@ -8,6 +8,7 @@ import streamlit as st
 
 from analysis.core.config import Limits
 from analysis.core.errors import UserError
+from analysis.output.style import literal
 from analysis.tables.context import (
     DEFAULT_ENTITY_K,
     DEFAULT_RATIOS,
@@ -58,14 +59,17 @@ def upload_tables() -> None:
             table = read_table_bytes(file.getvalue(), file.name, limits)
             added = save_table(open_store(), table)
         except UserError as exc:
-            st.error(exc.message)
+            st.error(literal(exc.message))
             continue
         if added:
-            st.success(f"Added '{table.name}' ({table.n_rows:,} rows × {len(table.columns)} cols).")
+            st.success(
+                f"Added '{literal(table.name)}' ({table.n_rows:,} rows × "
+                f"{len(table.columns)} cols)."
+            )
         else:
-            st.info(f"'{table.name}' is stored already with the same content.")
+            st.info(f"'{literal(table.name)}' is stored already with the same content.")
         for notice in table.notices:
-            st.warning(f"{table.name}: {notice}")
+            st.warning(literal(f"{table.name}: {notice}"))
 
 
 def manage_uploads() -> None:
@@ -75,8 +79,8 @@ def manage_uploads() -> None:
     with st.expander(f"Uploaded tables ({len(uploads)})"):
         for info in uploads:
             st.caption(
-                f"**{info.name}**: {info.n_rows:,} rows × {info.n_cols} columns, from "
-                f"{info.source}, added {info.created_at[:16]}"
+                f"**{literal(info.name)}**: {info.n_rows:,} rows × {info.n_cols} columns, from "
+                f"{literal(info.source)}, added {info.created_at[:16]}"
             )
         name = st.selectbox("Table", [u.name for u in uploads], key="tab_delete_choice")
         delete_with_confirmation(
@@ -99,8 +103,8 @@ def pick_tables(known: dict[str, Table]) -> list[Table]:
     chosen = []
     for name in names:
         table = known[name]
-        with st.expander(f"{name}: {table.n_rows:,} rows × {len(table.columns)} columns"):
-            st.caption(table.source)
+        with st.expander(f"{literal(name)}: {table.n_rows:,} rows × {len(table.columns)} columns"):
+            st.caption(literal(table.source))
             columns = st.multiselect(
                 "Columns to use",
                 table.columns,
@@ -110,7 +114,7 @@ def pick_tables(known: dict[str, Table]) -> list[Table]:
             )
             st.dataframe(table.texts.head(8), hide_index=True, key=f"tab_preview_{name}")
         if len(columns) < 2:
-            st.warning(f"{name}: pick at least two columns; it is left out until then.")
+            st.warning(f"{literal(name)}: pick at least two columns; it is left out until then.")
             continue
         chosen.append(table.with_columns(columns))
     return chosen
@@ -227,7 +231,7 @@ def main() -> None:
     try:
         request = settings(models, properties)
     except UserError as exc:
-        st.error(exc.message)
+        st.error(literal(exc.message))
         return
     if not tables or not models or not properties:
         st.info("Choose at least one table, one model and one property.")

@@ -29,6 +29,7 @@ from analysis.compare.summary import (
     compare_reading,
     layer_cka_frame,
     layer_cka_reading,
+    overlap_counts_frame,
     overlap_frame,
 )
 from analysis.core.analysis import ChartSpec, Estimate, StoredAnalysis
@@ -228,8 +229,15 @@ class Comparison(StoredAnalysis):
     ) -> list[ChartSpec]:
         data, name = result.result, self.corpus.name
         models = f"{data['a']} vs {data['b']}"
+        counts = overlap_counts_frame(data)
         charts = [
-            ChartSpec("cmp_overlap", overlap_histogram(data, name), "compare-overlap", models)
+            ChartSpec(
+                "cmp_overlap",
+                overlap_histogram(data, name, counts),
+                "compare-overlap",
+                models,
+                counts,
+            )
         ]
         projection = corpus_map(self.store, self.corpus, data["a_key"])
         if projection is not None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -67,15 +66,14 @@ def _caption(result: dict[str, Any], corpus: str) -> str:
     )
 
 
-def overlap_histogram(result: dict[str, Any], corpus: str) -> go.Figure:
-    """How many texts keep how many of their k neighbours."""
+def overlap_histogram(result: dict[str, Any], corpus: str, counts: pd.DataFrame) -> go.Figure:
+    """How many texts keep how many of their k neighbours (``counts``: overlap_counts_frame)."""
     overlap = result["knn_overlap"]
     k = overlap["k"]
-    counts = np.bincount(np.rint(np.asarray(overlap["per_point"]) * k).astype(int), minlength=k + 1)
     fig = go.Figure(
         go.Bar(
-            x=[f"{i}/{k}" for i in range(k + 1)],
-            y=counts,
+            x=[f"{i}/{k}" for i in counts["shared_neighbours"]],
+            y=counts["texts"],
             marker_color=PALETTE[0],
             hovertemplate="%{y} texts share %{x} neighbours<extra></extra>",
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 
@@ -28,6 +29,21 @@ def overlap_frame(result: dict[str, Any], texts: list[str]) -> pd.DataFrame:
             "text": texts,
             "overlap": overlap,
             "change": [round(1.0 - v, 4) for v in overlap],
+        }
+    )
+
+
+def overlap_counts_frame(result: dict[str, Any]) -> pd.DataFrame:
+    """How many texts share 0..k of their k neighbours: the overlap histogram's bars and the
+    data download under it."""
+    overlap = result["knn_overlap"]
+    k = overlap["k"]
+    shared = np.rint(np.asarray(overlap["per_point"], dtype=float) * k).astype(int)
+    return pd.DataFrame(
+        {
+            "shared_neighbours": range(k + 1),
+            "k": k,
+            "texts": np.bincount(shared, minlength=k + 1),
         }
     )
 

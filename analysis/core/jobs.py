@@ -1,8 +1,13 @@
 """Long work (embedding, projections, analyses) in background threads that outlive a page rerun.
 
 Streamlit reruns the page script whenever the user touches a widget, which would abort work done
-inline. Jobs run here instead; pages keep only a job id and poll its progress. One worker thread:
-on a 2-core machine two models encoding at once are slower than one after the other.
+inline. Jobs run here instead; pages keep only a job id (or find the job again by its key after a
+reload) and poll its progress. A job can be cancelled: a queued one never starts, a running one
+stops at its next progress report, before it writes anything.
+
+One worker thread, so jobs run one at a time: torch already spreads one forward pass over both
+cores of this machine, and two jobs at once take longer than one after the other. Threads, not a
+worker process, because DuckDB lets one process at a time open the store file.
 """
 
 from __future__ import annotations
@@ -18,9 +23,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analysis.core.errors import UserError
-from analysis.core.progress import ProgressFn
+from analysis.core.progress import JobCancelled, ProgressFn
 
 Work = Callable[[ProgressFn], Any]
+
+WORKERS = 1
+CONCURRENCY_NOTE = "Jobs run one at a time: two at once are slower on 2 cores."
 
 
 @dataclass
@@ -30,41 +38,100 @@ class Job:
     job_id: str
     label: str
     key: str
-    status: str = "queued"  # queued | running | done | failed
+    unit: str = ""  # what ``done`` counts ('texts'), shown after the numbers
+    status: str = "queued"  # queued | running | done | failed | cancelled
     done: int = 0
     total: int = 0
     error: str | None = None
     result: Any = None
-    started: float = field(default_factory=time.time)
+    cancel_requested: bool = False
+    submitted: float = field(default_factory=time.monotonic)
+    started: float | None = None
     finished: float | None = None
+    first_report: tuple[float, int] | None = None  # (time, done): where the rate is measured from
+    last_report: float | None = None
 
     def report(self, done: int, total: int) -> None:
+        """The work's progress callback; raises JobCancelled once a cancel was asked."""
+        if self.cancel_requested:
+            raise JobCancelled
+        now = time.monotonic()
+        if self.first_report is None:
+            self.first_report = (now, done)
+        self.last_report = now
         self.done, self.total = done, total
 
     @property
     def fraction(self) -> float:
-        return self.done / self.total if self.total else 0.0
+        return min(1.0, self.done / self.total) if self.total else 0.0
 
     @property
     def active(self) -> bool:
         return self.status in ("queued", "running")
 
+    @property
+    def rate(self) -> float | None:
+        """Units per second since the first report; None until there is a measurable stretch."""
+        if self.first_report is None or self.last_report is None:
+            return None
+        since, done_then = self.first_report
+        elapsed = self.last_report - since
+        if elapsed <= 0 or self.done <= done_then:
+            return None
+        return (self.done - done_then) / elapsed
+
+    def seconds_left(self, now: float | None = None) -> float | None:
+        """Time to the end at the rate so far, less the time since the latest report."""
+        rate = self.rate
+        if rate is None or self.last_report is None:
+            return None
+        since_report = (now if now is not None else time.monotonic()) - self.last_report
+        return max(0.0, (self.total - self.done) / rate - since_report)
+
+    def progress_text(self, now: float | None = None) -> str:
+        """'Embedding X: 320/600 texts · 45/s · ~6 s left' (as much of it as is known yet)."""
+        if self.cancel_requested and self.active:
+            return f"{self.label}: cancelling…"
+        if not self.total:
+            return f"{self.label}: starting…"
+        unit = f" {self.unit}" if self.unit else ""
+        parts = [f"{self.label}: {self.done:,}/{self.total:,}{unit}"]
+        rate = self.rate
+        left = self.seconds_left(now)
+        if rate is not None and left is not None:
+            parts.append(f"{rate:,.0f}/s" if rate >= 10 else f"{rate:.1f}/s")
+            parts.append(f"~{_duration(left)} left")
+        return " · ".join(parts)
+
+
+def _duration(seconds: float) -> str:
+    """'6 s' or '3 min': time left, to the second while it is short."""
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    return f"{round(seconds / 60)} min"
+
+
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th ... 11th, 12th, 13th ... 21st."""
+    suffix = "th" if n % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
 
 class JobRunner:
-    """Runs jobs one at a time; a job with the key of an active job is not started twice."""
+    """Runs jobs in submission order; a job with the key of an active job is not started twice."""
 
-    def __init__(self) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedlens-job")
+    def __init__(self, workers: int = WORKERS) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="embedlens-job")
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
 
-    def submit(self, label: str, work: Work, key: str | None = None) -> Job:
+    def submit(self, label: str, work: Work, key: str | None = None, unit: str = "") -> Job:
+        """Queue ``work``; the active job with this key instead, unless it is being cancelled."""
         with self._lock:
-            if key is not None:
-                for job in self._jobs.values():
-                    if job.key == key and job.active:
-                        return job
-            job = Job(job_id=uuid.uuid4().hex, label=label, key=key or uuid.uuid4().hex)
+            existing = self._find(key) if key is not None else None
+            if existing is not None and not existing.cancel_requested:
+                return existing
+            job = Job(job_id=uuid.uuid4().hex, label=label, key=key or uuid.uuid4().hex, unit=unit)
             self._jobs[job.job_id] = job
         self._pool.submit(self._run, job, work)
         return job
@@ -72,23 +139,65 @@ class JobRunner:
     def get(self, job_id: str | None) -> Job | None:
         return self._jobs.get(job_id) if job_id else None
 
+    def find(self, key: str) -> Job | None:
+        """The newest queued or running job with this key: how a reloaded page finds its job."""
+        with self._lock:
+            return self._find(key)
+
+    def _find(self, key: str | None) -> Job | None:
+        matches = [job for job in self._jobs.values() if job.key == key and job.active]
+        return matches[-1] if matches else None
+
     def active(self) -> list[Job]:
-        return [job for job in self._jobs.values() if job.active]
+        """Queued and running jobs in the order they run."""
+        return [job for job in list(self._jobs.values()) if job.active]
+
+    def cancel(self, job_id: str) -> Job | None:
+        """A queued job ends at once and never starts; a running one stops at its next report."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or not job.active:
+                return job
+            job.cancel_requested = True
+            if job.status == "queued":
+                job.status, job.finished = "cancelled", time.monotonic()
+            return job
+
+    def position(self, job: Job) -> tuple[int, Job | None]:
+        """A queued job's place in line (the running job is 1st) and the job right ahead of it."""
+        line = self.active()
+        if job not in line:
+            return 0, None
+        index = line.index(job)
+        return index + 1, line[index - 1] if index else None
+
+    def describe(self, job: Job) -> str:
+        """One line for the progress bar: the progress, or for a queued job what it waits for."""
+        if job.status != "queued":
+            return job.progress_text()
+        place, ahead = self.position(job)
+        if ahead is None:
+            return f"{job.label}: starting…"
+        return f"{job.label}: queued: {ordinal(place)} in line, after '{ahead.label}'"
 
     def wait(self, job_id: str, timeout: float = 600.0) -> Job:
         """Block until a job ends (for tests and the CLI)."""
-        deadline = time.time() + timeout
+        deadline = time.monotonic() + timeout
         job = self._jobs[job_id]
-        while job.active and time.time() < deadline:
+        while job.active and time.monotonic() < deadline:
             time.sleep(0.05)
         return job
 
-    @staticmethod
-    def _run(job: Job, work: Work) -> None:
-        job.status = "running"
+    def _run(self, job: Job, work: Work) -> None:
+        with self._lock:
+            if job.status != "queued":  # cancelled while it waited
+                return
+            job.status, job.started = "running", time.monotonic()
         try:
             job.result = work(job.report)
             job.status = "done"
+        except JobCancelled:
+            job.status = "cancelled"
         except UserError as exc:
             job.error, job.status = exc.message, "failed"
         except Exception as exc:  # a bug: keep the app alive, show one line, log the traceback
@@ -96,7 +205,7 @@ class JobRunner:
             job.error = f"Internal error: {type(exc).__name__}: {exc}"
             job.status = "failed"
         finally:
-            job.finished = time.time()
+            job.finished = time.monotonic()
 
 
 _RUNNER: JobRunner | None = None

@@ -26,8 +26,7 @@ from analysis.core.progress import ProgressFn
 
 DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
 BUILTIN_SPECS = ("default", "lsa", "random")
-_CHUNK = 256  # texts per progress step: small enough to report often, large enough to batch well
-_BATCH = 32
+_BATCH = 32  # texts per forward pass, and per progress report: a job shows movement every second
 
 
 def default_model_path() -> str:
@@ -72,21 +71,27 @@ def _length_order(texts: Sequence[str]) -> np.ndarray:
     return np.argsort([-len(t) for t in texts], kind="stable")
 
 
-def _chunked(
+def _batched(
     texts: Sequence[str],
     run: Callable[[list[str]], np.ndarray],
     progress: ProgressFn | None,
     axis: int = 0,
 ) -> np.ndarray:
-    """Run ``run`` over length-sorted chunks, report progress, and restore the input order."""
+    """Run ``run`` over length-sorted batches, report progress, and restore the input order.
+
+    Progress goes out before the first batch (the rate clock starts after model loading) and after
+    every batch, so a job shows movement within seconds and a cancel takes effect within one batch.
+    """
     order = _length_order(texts)
     parts: list[np.ndarray] = []
     total = len(texts)
-    for start in range(0, total, _CHUNK):
-        idx = order[start : start + _CHUNK]
+    if progress is not None:
+        progress(0, total)
+    for start in range(0, total, _BATCH):
+        idx = order[start : start + _BATCH]
         parts.append(run([texts[i] for i in idx]))
         if progress is not None:
-            progress(min(start + _CHUNK, total), total)
+            progress(min(start + _BATCH, total), total)
     stacked = np.concatenate(parts, axis=axis)
     out = np.empty_like(stacked)
     index = [slice(None)] * stacked.ndim
@@ -166,24 +171,17 @@ class _HiddenStates:
 
         limit = min(max_length or self.max_length, self.max_length)
 
-        def run(batch_texts: list[str]) -> np.ndarray:
-            outs = []
-            for start in range(0, len(batch_texts), _BATCH):
-                # The tokenizer is shared too: its truncation settings are per-call state.
-                with self.lock, torch.inference_mode():
-                    enc = self.tokenizer(
-                        batch_texts[start : start + _BATCH],
-                        padding=True,
-                        truncation=True,
-                        max_length=limit,
-                        return_tensors="pt",
-                    )
-                    hidden = self.model(**enc, output_hidden_states=True).hidden_states
-                mask = enc["attention_mask"]
-                outs.append(torch.stack([pool(h, mask, pooling) for h in hidden]).numpy())
-            return np.concatenate(outs, axis=1).astype(np.float32)
+        def run(batch: list[str]) -> np.ndarray:
+            # The tokenizer is shared too: its truncation settings are per-call state.
+            with self.lock, torch.inference_mode():
+                enc = self.tokenizer(
+                    batch, padding=True, truncation=True, max_length=limit, return_tensors="pt"
+                )
+                hidden = self.model(**enc, output_hidden_states=True).hidden_states
+            mask = enc["attention_mask"]
+            return torch.stack([pool(h, mask, pooling) for h in hidden]).numpy().astype(np.float32)
 
-        return _chunked(texts, run, progress, axis=1)
+        return _batched(texts, run, progress, axis=1)
 
     def states_of_ids(self, input_ids: Sequence[Sequence[int]]) -> list[np.ndarray]:
         import torch
@@ -270,7 +268,7 @@ class SentenceTransformerEncoder(Encoder):
                     show_progress_bar=False,
                 ).astype(np.float32)
 
-        return _chunked(texts, run, progress)
+        return _batched(texts, run, progress)
 
 
 def _pooling_name(model: object) -> str:

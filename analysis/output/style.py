@@ -4,6 +4,7 @@ and a provenance caption under the plot so a pasted chart still says how it was 
 from __future__ import annotations
 
 import html
+import re
 import textwrap
 
 import plotly.graph_objects as go
@@ -68,3 +69,16 @@ def style_figure(fig: go.Figure, title: str, caption: str, height: int = 480) ->
 def escape(text: object) -> str:
     """User text as plotly label text: plotly renders a subset of HTML tags, so escape it."""
     return html.escape(str(text), quote=False)
+
+
+# Markdown (and Streamlit's extensions: :colour[...], $math$, ~~strike~~, <html>) punctuation.
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$])")
+
+
+def literal(text: object) -> str:
+    """User text (a file, column or corpus name, a message quoting one) for a Markdown renderer.
+
+    Every markup character is backslash-escaped, so the text shows exactly as typed, never as a
+    link, emphasis or tag; nothing is removed, so an all-markup name never shows as empty.
+    """
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", str(text))

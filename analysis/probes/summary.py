@@ -109,6 +109,25 @@ def depth_table(result: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+MISSING = "–"
+
+
+def display_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table for the screen: a value that is not there (a marker never reached, an AUC left
+    undefined) shows as "–", not as the word None. Columns with a gap become text; the frames
+    behind charts and downloads keep their numbers and nulls.
+    """
+    shown = frame.copy()
+    for column in shown.columns:
+        if shown[column].isna().any():
+            # convert_dtypes: a layer column with a gap is read as floats; show 3, not 3.0.
+            shown[column] = [
+                MISSING if pd.isna(v) else f"{v:g}" if isinstance(v, float) else str(v)
+                for v in shown[column].convert_dtypes()
+            ]
+    return shown
+
+
 def dimension_table(result: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(
         [

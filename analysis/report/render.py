@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import io
-import re
 import zipfile
 from collections.abc import Sequence
 
@@ -25,6 +24,7 @@ from analysis.output.figure_files import (
     figure_html,
     require_chromium,
 )
+from analysis.output.style import literal
 from analysis.report.pins import Chart, Pin, provenance
 
 REPORT_TITLE = "EmbedLens report"
@@ -75,11 +75,6 @@ def report_html(
     )
 
 
-def _markdown(text: str) -> str:
-    """Plain text that Markdown shows verbatim: its markup characters backslash-escaped."""
-    return re.sub(r"([\\`*_{}\[\]<>()#+!|~])", r"\\\1", text)
-
-
 def _index_markdown(
     charts: Sequence[Chart], files: Sequence[Sequence[str]], generated: dt.datetime
 ) -> str:
@@ -93,11 +88,11 @@ def _index_markdown(
         links = ", ".join(f"[{name}]({name})" for name in names)
         lines += [
             "",
-            f"## Figure {index}. {_markdown(chart.title)}",
+            f"## Figure {index}. {literal(chart.title)}",
             "",
-            _markdown(chart.caption),
+            literal(chart.caption),
             "",
-            f"*{_markdown(provenance(chart))}*",
+            f"*{literal(provenance(chart))}*",
             "",
             f"Files: {links}" if links else "Files: in report.html only",
         ]

@@ -42,6 +42,12 @@ class EmbedResult:
     cached: int  # texts whose vectors came from the cache
     encoded: int  # texts the model actually ran on
 
+    @property
+    def duplicates(self) -> int:
+        """Rows repeating another row's text: embedded once, so encoded + cached + duplicates
+        adds up to the corpus's rows."""
+        return self.rows - self.cached - self.encoded
+
 
 def embed_job_key(corpus_name: str, model_spec: str) -> str:
     """One background embedding per corpus and model spec (a model's key is known only once it

@@ -25,7 +25,7 @@ from analysis.compare.similarity import (
     neighbour_overlap,
     neighbours,
 )
-from analysis.compare.summary import compare_reading
+from analysis.compare.summary import compare_reading, overlap_counts_frame
 from analysis.core.errors import UserError
 from analysis.core.store import Store
 from analysis.corpus.corpora import get_corpus
@@ -120,6 +120,15 @@ def db(tmp_path: Path, tmp_path_factory) -> Store:
     store.close()
 
 
+def test_overlap_counts_count_texts_per_number_of_shared_neighbours() -> None:
+    counts = overlap_counts_frame({"knn_overlap": {"k": 3, "per_point": [0.0, 2 / 3, 2 / 3, 1.0]}})
+    assert counts.to_dict("list") == {
+        "shared_neighbours": [0, 1, 2, 3],
+        "k": [3, 3, 3, 3],
+        "texts": [1, 0, 2, 1],
+    }
+
+
 @pytest.mark.slow
 def test_minilm_against_lsa_is_stored_and_reopened(db: Store) -> None:
     corpus = get_corpus(db, NAME)
@@ -141,9 +150,14 @@ def test_minilm_against_lsa_is_stored_and_reopened(db: Store) -> None:
     assert by_name.job_key == comparison.job_key  # name and spec: one job, one key
     again = by_name.run()
     assert again.reused and again.result_id == first.result_id
-    assert "Kornblith" in overlap_histogram(result, NAME).layout.meta["caption"]
+    counts = overlap_counts_frame(result)
+    assert "Kornblith" in overlap_histogram(result, NAME, counts).layout.meta["caption"]
     charts = {chart.key: chart for chart in comparison.figures(first)}
     assert set(charts) == {"cmp_overlap", "cmp_map"}
+    bars = charts["cmp_overlap"].data  # the histogram's data download: texts per shared count
+    assert bars["shared_neighbours"].tolist() == list(range(6)) and set(bars["k"]) == {5}
+    assert bars["texts"].sum() == 90 and bars.equals(counts)
+    assert list(charts["cmp_overlap"].figure.data[0].y) == bars["texts"].tolist()
     change = charts["cmp_map"]
     assert change.figure.data[0].marker.showscale  # numeric colour: 1 - overlap
     assert len(change.data) == 90 and set(change.data["change"]) <= {

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -22,14 +24,15 @@ def app_db(source: Path, target: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return target
 
 
-def open_app_page(page: str, title: str, inspect: str | None = None) -> AppTest:
+def open_app_page(page: str, title: str, state: Mapping[str, Any] | None = None) -> AppTest:
     """The app under AppTest opened on ``pages/<page>.py`` (the first run registers
-    st.navigation's pages), with ``inspect`` as the corpus the page opens first."""
+    st.navigation's pages), with ``state`` set in the session first (e.g. a page's last corpus,
+    ``{"map_corpus_last": "topics"}``)."""
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
     assert not at.exception, at.exception
-    if inspect is not None:
-        at.session_state["inspect"] = inspect
+    for key, value in (state or {}).items():
+        at.session_state[key] = value
     at.switch_page(f"pages/{page}.py").run()
     assert not at.exception, at.exception
     assert at.title[0].value == title

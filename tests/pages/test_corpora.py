@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from analysis.core.jobs import job_runner
 from analysis.core.store import open_store
 from analysis.corpus.corpora import list_corpora
+from analysis.output.style import literal
 from tests.pages.apptest import APP
 
 pytestmark = pytest.mark.slow  # AppTest with the real model
@@ -45,7 +47,7 @@ def test_demo_corpus_loads_and_is_listed(app: AppTest, tmp_path: Path) -> None:
     app.checkbox[0].uncheck().run()
     app.button(key="create").click().run()
     assert not app.exception and not app.error
-    assert "Created 'stdlib_docs_small': 300 texts" in app.success[0].value
+    assert literal("Created 'stdlib_docs_small': 300 texts") in app.success[0].value
     assert [c.name for c in list_corpora(_store(tmp_path))] == ["stdlib_docs_small"]
     listing = _listing(app)
     assert listing["corpus"].tolist() == ["stdlib_docs_small"]
@@ -63,14 +65,16 @@ def test_upload_and_embed_in_the_background(app: AppTest, tmp_path: Path, tiny_c
     job_runner().wait(job.job_id)
     app.run()
     assert job.status == "done", job.error
-    assert any("Embedded tiny with all-MiniLM-L6-v2: 12 texts" in s.value for s in app.success)
+    embedded = literal("Embedded tiny with all-MiniLM-L6-v2: 12 texts")
+    assert any(embedded in s.value for s in app.success)
+    assert any("0 duplicates of another text" in s.value for s in app.success)
     assert _listing(app)["models"].tolist() == ["all-MiniLM-L6-v2"]
 
 
 def test_broken_upload_shows_a_specific_error(app: AppTest, tmp_path: Path) -> None:
     _upload(app, "broken.jsonl", b'{"text": "fine"}\n{"text": "also fine"}\n{"text": oops}\n')
     assert not app.exception
-    assert "broken.jsonl line 3" in app.error[0].value
+    assert literal("broken.jsonl line 3") in app.error[0].value
     assert list_corpora(_store(tmp_path)) == []
 
 
@@ -82,6 +86,31 @@ def test_hostile_cells_render_as_text(app: AppTest, tmp_path: Path) -> None:
     assert not app.exception and not app.error
     assert "Created 'hostile': 2 texts" in app.success[0].value
     assert not any("<script>" in m.value for m in app.markdown)
+
+
+MARKUP = "[click here](https:evil.example) **BOLD**"
+
+
+def _unescaped_markup(markdown: str) -> bool:
+    """Link or emphasis syntax that Markdown would render (not backslash-escaped)."""
+    return re.search(r"(?<!\\)[\[\]()*]", markdown) is not None
+
+
+def test_markup_in_file_and_column_names_shows_as_typed(app: AppTest, tmp_path: Path) -> None:
+    _upload(app, f"{MARKUP}.csv", f'"{MARKUP}",topic\nfirst text,a\nsecond text,b\n'.encode())
+    column = app.selectbox(key="text_column").value  # the reader tidies headers: "_click here_(…"
+    assert "(https" in column and "BOLD" in column
+    app.checkbox[0].uncheck().run()
+    app.button(key="create").click().run()  # the file's stem is not an allowed corpus name
+    (error,) = app.error
+    assert error.value.startswith(literal(f"Corpus name '{MARKUP}' is not allowed"))
+    assert not _unescaped_markup(error.value)
+    app.text_input(key="corpus_name").set_value("safe").run()
+    app.button(key="create").click().run()
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    sources = next(m.value for m in app.markdown if m.value.startswith("**Sources:**"))
+    assert literal(f"{MARKUP}.csv") in sources and sources.endswith(literal(column))
+    assert not _unescaped_markup(sources.removeprefix("**Sources:**"))
 
 
 def test_delete_asks_for_confirmation(app: AppTest, tmp_path: Path) -> None:
@@ -125,7 +154,7 @@ def test_csv_with_npy_uploads_import_vectors(app: AppTest, tmp_path: Path) -> No
             ("vecs.npy", buffer.getvalue(), "application/octet-stream"),
         ]
     ).run()
-    assert any("4-dimensional vectors" in info.value for info in app.info)
+    assert any(literal("4-dimensional vectors") in info.value for info in app.info)
     app.checkbox[0].uncheck().run()
     app.button(key="create").click().run()
     assert not app.exception and not app.error
@@ -135,7 +164,7 @@ def test_csv_with_npy_uploads_import_vectors(app: AppTest, tmp_path: Path) -> No
 def test_orphan_npy_is_explained(app: AppTest) -> None:
     app.radio(key="source").set_value("Upload files").run()
     app.file_uploader[0].set_value(("lonely.npy", b"\x93NUMPY", "application/octet-stream")).run()
-    assert "lonely.npy has no CSV/TSV of the same name" in app.error[0].value
+    assert literal("lonely.npy has no CSV/TSV of the same name") in app.error[0].value
 
 
 @pytest.mark.parametrize(
@@ -152,7 +181,7 @@ def test_rejected_uploads_leave_the_store_empty(
 ) -> None:
     _upload(app, name, content)
     assert not app.exception
-    assert expected.lower() in app.error[0].value.lower()
+    assert literal(expected).lower() in app.error[0].value.lower()
     assert list_corpora(_store(tmp_path)) == []
 
 
@@ -161,5 +190,5 @@ def test_text_over_the_limit_is_refused_at_creation(app, tmp_path, monkeypatch) 
     _upload(app, "long.csv", b"text\nshort text\n" + b"y" * 60 + b"\n")
     app.checkbox[0].uncheck().run()
     app.button(key="create").click().run()
-    assert "long.csv row 2" in app.error[0].value
+    assert literal("long.csv row 2") in app.error[0].value
     assert list_corpora(_store(tmp_path)) == []

@@ -13,6 +13,7 @@ from analysis.core.store import Store
 from analysis.corpus.corpora import IngestOptions
 from analysis.corpus.readers import read_bytes
 from analysis.models.tokens import count_tokens
+from analysis.output.style import literal
 from analysis.vectors.ingest import ingest
 from tests.pages.apptest import app_db, chart_titles, finish_job, open_app_page
 from tests.shared import DEMO_DOCS, closed_store
@@ -46,7 +47,7 @@ def db(tmp_path: Path, template_db: Path, monkeypatch) -> Path:
 
 
 def _length_page(corpus: str) -> AppTest:
-    return open_app_page("length", "Length", inspect=corpus)
+    return open_app_page("length", "Length", {"len_corpus_last": corpus})
 
 
 def _tiny_settings(at: AppTest) -> None:
@@ -63,13 +64,13 @@ def test_tiny_run_shows_the_finding_and_every_chart(db: Path) -> None:
     _tiny_settings(at)
     assert not at.error, [e.value for e in at.error]
     estimate = next(c.value for c in at.caption if "Estimated time" in c.value)
-    assert "36 texts" in estimate and "× 2 temperature(s)" in estimate
+    assert "36 texts" in estimate and literal("× 2 temperature(s)") in estimate
     assert not at.get("plotly_chart")
     at.button(key="len_run").click().run()
     finish_job(at, "len")
     assert not at.error, [e.value for e in at.error]
     finding = at.success[0].value
-    assert "At τ = 1, the mean pairwise cosine" in finding and "τ = 0.8" in finding
+    assert "At τ = 1, the mean pairwise cosine" in finding and literal("τ = 0.8") in finding
     titles = chart_titles(at)
     assert titles[0] == "Length collapse: mean pairwise cosine by length"
     assert "Task accuracy by length (topic)" in titles and "TempScale sweep" in titles
@@ -92,7 +93,7 @@ def test_a_corpus_of_short_texts_names_the_bucket_and_count(db: Path) -> None:
     assert at.radio(key="len_mode").value == "buckets"  # no long texts: natural buckets
     message = at.error[0].value
     assert "Too few texts per length bucket" in message
-    assert "[0,16): 15 text(s); [16,32): 0 text(s)" in message
+    assert literal("[0,16): 15 text(s); [16,32): 0 text(s)") in message
     assert not at.get("plotly_chart") and "job_len" not in at.session_state
 
 

@@ -20,6 +20,7 @@ from analysis.map.cluster_analysis import ClusteringAnalysis
 from analysis.map.cluster_runs import ClusterRequest
 from analysis.map.projection import ProjectionParams
 from analysis.map.projection_analysis import ProjectionAnalysis
+from analysis.output.style import literal
 from analysis.vectors.catalogue import CorpusModel, corpus_models
 from analysis.vectors.embedding import embed_corpus
 from analysis.vectors.ingest import ingest
@@ -59,7 +60,7 @@ def db(tmp_path: Path, template_db: Path, monkeypatch) -> Path:
 
 def _map_page(corpus: str | None = None) -> AppTest:
     """The app opened on the Map page, on ``corpus`` when given."""
-    return open_app_page("map", "Map", inspect=corpus)
+    return open_app_page("map", "Map", None if corpus is None else {"map_corpus_last": corpus})
 
 
 def _figure(at: AppTest) -> dict:
@@ -189,10 +190,22 @@ def test_one_document_corpus_gives_a_clear_error(db: Path) -> None:
     at = _map_page("single")
     assert at.selectbox(key="map_corpus").value == "single"
     assert [e.value for e in at.error] == [
-        "A map needs at least 3 documents; this corpus has 1. Add texts first."
+        literal("A map needs at least 3 documents; this corpus has 1. Add texts first.")
     ]
     assert not at.get("plotly_chart")
     assert "job_project" not in at.session_state
+
+
+def test_the_corpus_is_the_largest_embedded_then_the_one_last_used_on_the_map(db: Path) -> None:
+    at = open_app_page("map", "Map", {"inspect": "single"})  # inspected on the Corpora page
+    assert at.selectbox(key="map_corpus").value == "topics"  # 40 texts, not the 1-text one
+    finish_job(at, "project")
+    at.selectbox(key="map_corpus").set_value("single").run()
+    at.switch_page("pages/corpora.py").run()
+    at.selectbox(key="inspect_select").set_value("topics").run()
+    at.switch_page("pages/map.py").run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="map_corpus").value == "single"
 
 
 def test_a_failed_map_job_is_reported_not_restarted(db: Path, monkeypatch) -> None:

@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analysis.core.store import Store
+from analysis.output.style import literal
 from tests.pages.apptest import chart_titles, finish_job, open_app_page
 from tests.probe_corpus import NAME, ingest_pairs
 
@@ -31,7 +32,7 @@ def test_probe_runs_in_the_background_and_reopens_stored(docs_db: Path) -> None:
     assert at.selectbox(key="probe_corpus").value == NAME
     assert at.selectbox(key="probe_label").value == "topic"
     assert any("all layers are cached" in c.value for c in at.caption)
-    assert any("random-weight encoder: about" in c.value for c in at.caption)
+    assert any(literal("random-weight encoder: about") in c.value for c in at.caption)
     at.button(key="probe_run").click().run()
     finish_job(at, "probe")
     assert not at.error, [e.value for e in at.error]
@@ -75,7 +76,7 @@ def test_paper_mode(docs_db: Path) -> None:
     at.button(key="paper_run").click().run()
     finish_job(at, "paper")
     assert not at.error, [e.value for e in at.error]
-    assert "Paper mode (0.6/0.4, random_state 42)" in at.success[0].value
+    assert literal("Paper mode (0.6/0.4, random_state 42)") in at.success[0].value
     assert chart_titles(at) == ["Concept Depth (paper mode)"]
 
 

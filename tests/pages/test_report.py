@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from analysis.output.style import literal
 from analysis.report.pins import list_pins, pin_data
 from tests.report.charts import pin_all
 from tests.shared import PROJECT_ROOT
@@ -34,12 +35,12 @@ def test_report_page_lists_reorders_and_removes(monkeypatch, tmp_path: Path, fig
     at.button(key=f"pin_down_{first}").click().run()
     assert [h.value for h in at.subheader][:2] == [
         "Figure 1. Classes",
-        "Figure 2. Text lengths — stdlib_docs",
+        f"Figure 2. {literal('Text lengths — stdlib_docs')}",
     ]
     at.button(key=f"pin_remove_{second}").click().run()
     assert len(at.subheader) == 2 and not at.exception
     assert any(
-        "model all-MiniLM-L6-v2" not in c.value and "lengths · corpus" in c.value
+        literal("model all-MiniLM-L6-v2") not in c.value and "lengths · corpus" in c.value
         for c in at.caption
     )
 

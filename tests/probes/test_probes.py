@@ -28,7 +28,7 @@ from analysis.probes.inputs import make_folds, probe_data
 from analysis.probes.metrics import chance_level, fold_scores, summarise
 from analysis.probes.probe import Probe
 from analysis.probes.requests import ProbeRequest
-from analysis.probes.summary import layers_table, probe_reading
+from analysis.probes.summary import depth_table, display_table, layers_table, probe_reading
 from analysis.vectors.layers import LayerVectors
 from tests.probe_corpus import NAME, copy_of, ingest_frame, template
 
@@ -274,6 +274,23 @@ def test_heavy_options_random_encoder_heatmap_mlp_and_permutations(synthetic) ->
     caption = probe_heatmap_figure(result, "synthetic").layout.meta["caption"]
     assert "2D Matryoshka" in caption and "n = 150" in caption
     assert "MLP" in list(layers_table(result).columns)
+
+
+def test_display_tables_show_a_dash_for_a_missing_value_not_none() -> None:
+    values = {"peak": 3, "converging": None, "jump": None, "half_rise": 2}
+    family = {
+        **{f"{name}_layer": layer for name, layer in values.items()},
+        **{f"{n}_depth_pct": None if v is None else 50.0 * v for n, v in values.items()},
+        "comprehension_layer": None,
+        "comprehension_depth_pct": None,
+    }
+    stored = depth_table({"concept_depth": {"robust": family, "paper": family}})
+    shown = display_table(stored)
+    assert shown["layer"].tolist()[:4] == ["3", "–", "–", "2"]
+    assert shown["depth %"].tolist()[:4] == ["150", "–", "–", "100"]
+    assert "None" not in shown.astype(str).to_numpy() and "nan" not in shown.astype(str).to_numpy()
+    assert shown["marker"].tolist() == stored["marker"].tolist()  # columns without gaps stay
+    assert stored["layer"].isna().sum() == 5  # the data behind downloads keeps its nulls
 
 
 def test_pair_heatmap_maths() -> None:

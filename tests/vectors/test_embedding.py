@@ -64,6 +64,13 @@ def test_second_embed_and_other_corpora_reuse_the_cache(store, tiny, monkeypatch
     assert (other.cached, other.encoded) == (1, 1) and calls == [1]
 
 
+def test_duplicate_texts_are_counted_so_the_numbers_add_up(store: Store) -> None:
+    body = "text\nSame words.\nSame words.\nSame words.\nOther words.\nThird one.\n"
+    ingest(store, [read_bytes(body.encode(), "d.csv", Limits())], IngestOptions(name="d"))
+    result = embed_corpus(store, "d", "lsa")
+    assert (result.rows, result.encoded, result.cached, result.duplicates) == (5, 3, 0, 2)
+
+
 def test_failed_embedding_records_nothing(store, tiny, monkeypatch) -> None:
     class Broken:
         info = embedding_module.load_encoder("default").info
