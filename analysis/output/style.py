@@ -72,7 +72,10 @@ def escape(text: object) -> str:
 
 
 # Markdown (and Streamlit's extensions: :colour[...], $math$, ~~strike~~, <html>) punctuation.
-_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$])")
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+!|~<>$])")
+# '-' and '.' only make markup where a line starts a list ("- x", "1. x"); escaped only there, so
+# names like "UMAP 2-D" or "evil.example" stay readable in the report's index.md.
+_LIST_START = re.compile(r"^(\s*)(-|\d+\.)(?=\s|$)", re.MULTILINE)
 
 
 def literal(text: object) -> str:
@@ -81,4 +84,5 @@ def literal(text: object) -> str:
     Every markup character is backslash-escaped, so the text shows exactly as typed, never as a
     link, emphasis or tag; nothing is removed, so an all-markup name never shows as empty.
     """
-    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", str(text))
+    escaped = _MARKDOWN_PUNCTUATION.sub(r"\\\1", str(text))
+    return _LIST_START.sub(lambda m: m.group(1) + m.group(2)[:-1] + "\\" + m.group(2)[-1], escaped)
