@@ -101,15 +101,15 @@ def current_job(slot: str, key: str | None = None) -> Job | None:
 def job_row(job: Job, key: str) -> None:
     """A job's progress bar (progress, rate and time left, or its place in the queue) with a
     Cancel button beside it."""
-    bar, cancel = st.columns([5, 1], vertical_alignment="bottom")
-    bar.progress(job.fraction, text=literal(job_runner().describe(job)))
-    cancel.button(
+    row = st.container(horizontal=True, vertical_alignment="bottom")
+    row.progress(job.fraction, text=literal(job_runner().describe(job)))
+    row.button(
         "Cancel",
         key=key,
         on_click=job_runner().cancel,
         args=(job.job_id,),
         disabled=job.cancel_requested,
-        help="Stop this job; nothing of it is stored.",
+        help="Stop this job before it stores its result.",
     )
 
 
@@ -135,7 +135,7 @@ def job_status(slot: str, key: str | None = None) -> Job | None:
     elif job.status == "failed":
         st.error(literal(job.error or "The job failed."))
     elif job.status == "cancelled":
-        st.info(f"{literal(job.label)}: cancelled; nothing was stored.")
+        st.info(f"{literal(job.label)}: cancelled before it stored its result.")
     return job
 
 

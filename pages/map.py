@@ -110,9 +110,10 @@ def current_map(
     wanted = plan.background
     if wanted is not None:
         job = current_job("project")
-        # A failed map is not restarted on every rerun (that loops and hides the error): the user
-        # retries it explicitly.
-        failed = job is not None and job.key == wanted.job_key and job.status == "failed"
+        # A failed or cancelled map is not restarted on every rerun (that loops and hides the
+        # error, or undoes the cancel): the user retries it explicitly.
+        ended = ("failed", "cancelled")
+        failed = job is not None and job.key == wanted.job_key and job.status in ended
         if not failed or st.button("Retry the map", key="map_retry"):
             job = start_job("project", wanted.label, wanted.run, key=wanted.job_key)
     return plan, plan.show(), job
