@@ -476,7 +476,8 @@ def bench_duckdb_read(stores: VectorStores, repetitions: int = 3) -> Result:
     )
 
     def ours() -> np.ndarray:
-        result = query_arrow(stores.store.cursor(), sql, [BENCH_KEY, *rep.params()])
+        with stores.store.connection() as cur:
+            result = query_arrow(cur, sql, [BENCH_KEY, *rep.params()])
         return arrow_to_matrix(result.column("vector"), DIM)
 
     def plain() -> np.ndarray:
@@ -553,22 +554,19 @@ def bench_load_vectors(stores: VectorStores, repetitions: int = 3) -> Result:
         load_vectors(store, corpus, BENCH_KEY, DIM)
     except duckdb.Error as exc:
         bug = f"; NOTE load_vectors right after get_corpus raised {type(exc).__name__}"
-        store.cursor().execute("SELECT 1").fetchall()
+        store.fetch_all("SELECT 1")
     table = cache_table(DIM)
 
     def ours() -> np.ndarray:
         return load_vectors(store, corpus, BENCH_KEY, DIM)
 
     def plain() -> np.ndarray:
-        result = (
-            store.cursor()
-            .sql(
+        with store.connection() as cur:
+            result = cur.sql(
                 f"SELECT c.vector FROM documents d JOIN {table} c USING (text_sha256) "
                 "WHERE d.corpus_id = ? AND c.model_key = ? ORDER BY d.doc_id",
                 params=[corpus_id, BENCH_KEY],
-            )
-            .to_arrow_table()
-        )
+            ).to_arrow_table()
         return plain_arrow_to_numpy(result, "vector", DIM)
 
     ours_times, plain_times = _alternate(ours, plain, repetitions)
@@ -889,9 +887,7 @@ def _timed_project(
         )
     assert isinstance(projection, Projection) and not projection.reused, projection
     row = (
-        store.cursor()
-        .execute("SELECT method, seconds FROM knn_graphs ORDER BY graph_id DESC LIMIT 1")
-        .fetchall()
+        store.fetch_all("SELECT method, seconds FROM knn_graphs ORDER BY graph_id DESC LIMIT 1")
     )[0]
     return ProjectRun(
         seconds, cpu, dict(spent), dict(spent_cpu), projection, (row[0], float(row[1]))

@@ -34,14 +34,12 @@ def find_result(
     store: Store, kind: str, params: dict[str, Any], corpus_id: int | None = None
 ) -> StoredResult | None:
     row = first_row(
-        store.cursor()
-        .execute(
+        store.fetch_all(
             "SELECT result_id, result, seconds, CAST(created_at AS VARCHAR) FROM analysis_results "
             "WHERE kind = ? AND params = ? AND corpus_id IS NOT DISTINCT FROM ? "
             "ORDER BY result_id DESC LIMIT 1",
             [kind, params_key(params), corpus_id],
         )
-        .fetchall()
     )
     if row is None:
         return None

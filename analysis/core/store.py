@@ -1,13 +1,25 @@
 """The one DuckDB store: schema, migrations, connections and transactions.
 
-Why one process-wide connection with a cursor per thread: DuckDB allows a single read-write
-connection per file and process, and its cursors are independent connections to the same database,
-safe to use from different threads (Streamlit runs every browser session in its own thread).
+Why the connection is leased, not held: DuckDB lets one process at a time open a file for
+writing, and it locks the whole file. If the app kept its connection open, no command-line
+``ingest`` or ``embed`` could touch the store while the app runs (and the reverse). So every use
+of the store is a short ``with store.connection()`` block: the first block opens the file, the
+connection stays open while blocks keep coming (a page rerun is dozens of them), and it is closed
+once the store has been idle for ``idle_seconds``, releasing the lock. A process that finds the
+file locked waits, retrying, for up to ``lock_wait_seconds``. Long computations (encoding,
+projections) run outside any block, so another process waits at most for one write.
+
+Within a process, a thread's nested blocks share one cursor (so a read inside a transaction sees
+the transaction's own writes); cursors are independent connections to one database, safe across
+threads (Streamlit runs every browser session in its own thread).
 """
 
 from __future__ import annotations
 
+import atexit
 import threading
+import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +30,8 @@ from analysis.core.config import resolve_db_path
 from analysis.core.errors import UserError
 
 SCHEMA_VERSION = 5
+IDLE_SECONDS = 0.1
+LOCK_WAIT_SECONDS = 60.0
 
 
 def first_row(rows: list[tuple]) -> tuple | None:
@@ -252,36 +266,63 @@ def cache_table(dim: int) -> str:
 
 
 class Store:
-    """A DuckDB file with EmbedLens's schema; hands out one cursor per thread."""
+    """A DuckDB file with EmbedLens's schema, opened only while someone is using it."""
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        idle_seconds: float = IDLE_SECONDS,
+        lock_wait_seconds: float = LOCK_WAIT_SECONDS,
+    ) -> None:
         self.path = resolve_db_path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._con = duckdb.connect(str(self.path))
-        except duckdb.IOException as exc:
-            raise UserError(
-                f"Cannot open the store {self.path}: {exc}. If another EmbedLens process (the app "
-                "or a CLI command) is using it, stop that process or pass a different --db."
-            ) from exc
-        except duckdb.Error as exc:
-            raise UserError(
-                f"{self.path} is not a usable DuckDB store ({exc}); pass a different --db."
-            ) from exc
+        self.idle_seconds = idle_seconds
+        self.lock_wait_seconds = lock_wait_seconds
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._users = 0
+        self._lease_lock = threading.Lock()
+        self._idle_timer: threading.Timer | None = None
         self._local = threading.local()
         self._write_lock = threading.RLock()
+        _LIVE_STORES.add(self)
         self._migrate()
 
-    def close(self) -> None:
-        self._con.close()
+    @property
+    def is_open(self) -> bool:
+        """Whether this process holds the file right now (and so locks other processes out)."""
+        return self._con is not None
 
-    def cursor(self) -> duckdb.DuckDBPyConnection:
-        """This thread's cursor (created on first use)."""
-        cur = getattr(self._local, "cursor", None)
-        if cur is None:
-            cur = self._con.cursor()
-            self._local.cursor = cur
-        return cur
+    def close(self) -> None:
+        """Release the file now, whatever the idle timer says."""
+        with self._lease_lock:
+            self._close_locked()
+
+    @contextmanager
+    def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """This thread's cursor, with the file held open until the block ends.
+
+        Keep blocks short: the file stays locked for other processes while any block is open.
+        """
+        local = self._local
+        if getattr(local, "depth", 0):
+            local.depth += 1
+            try:
+                yield local.cursor
+            finally:
+                local.depth -= 1
+            return
+        con = self._acquire()
+        try:
+            local.cursor = con.cursor()
+            local.depth = 1
+            try:
+                yield local.cursor
+            finally:
+                local.depth = 0
+                local.cursor.close()
+                local.cursor = None
+        finally:
+            self._release()
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -289,8 +330,7 @@ class Store:
 
         Writers are serialised within the process so two sessions never conflict mid-transaction.
         """
-        with self._write_lock:
-            cur = self.cursor()
+        with self._write_lock, self.connection() as cur:
             cur.execute("BEGIN TRANSACTION")
             try:
                 yield cur
@@ -298,6 +338,67 @@ class Store:
                 cur.execute("ROLLBACK")
                 raise
             cur.execute("COMMIT")
+
+    def fetch_all(self, sql: str, params: list[object] | None = None) -> list[tuple]:
+        """One query's rows, in a connection block of its own."""
+        with self.connection() as cur:
+            return cur.execute(sql, params or []).fetchall()
+
+    def _acquire(self) -> duckdb.DuckDBPyConnection:
+        with self._lease_lock:
+            if self._idle_timer is not None:
+                self._idle_timer.cancel()
+                self._idle_timer = None
+            if self._con is None:
+                self._con = self._open()
+            self._users += 1
+            return self._con
+
+    def _release(self) -> None:
+        with self._lease_lock:
+            self._users -= 1
+            if self._users:
+                return
+            if self.idle_seconds <= 0:
+                self._close_locked()
+                return
+            self._idle_timer = threading.Timer(self.idle_seconds, self._close_if_idle)
+            self._idle_timer.daemon = True
+            self._idle_timer.start()
+
+    def _close_if_idle(self) -> None:
+        with self._lease_lock:
+            if self._users == 0:
+                self._close_locked()
+
+    def _close_locked(self) -> None:
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        """Connect, waiting while another process holds the file (it holds it only briefly)."""
+        deadline = time.monotonic() + self.lock_wait_seconds
+        pause = 0.02
+        while True:
+            try:
+                return duckdb.connect(str(self.path))
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                    raise UserError(
+                        f"Cannot open the store {self.path}: {exc}. Another process kept it "
+                        f"for more than {self.lock_wait_seconds:.0f} s; try again when it is "
+                        "done, or pass a different --db."
+                    ) from exc
+            except duckdb.Error as exc:
+                raise UserError(
+                    f"{self.path} is not a usable DuckDB store ({exc}); pass a different --db."
+                ) from exc
+            time.sleep(pause)
+            pause = min(pause * 2, 0.25)
 
     def ensure_cache_table(self, cur: duckdb.DuckDBPyConnection, dim: int) -> str:
         table = cache_table(dim)
@@ -317,14 +418,14 @@ class Store:
         return table
 
     def schema_version(self) -> int:
-        row = first_row(
-            self.cursor().execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
-        )
+        with self.connection() as cur:
+            rows = cur.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+        row = first_row(rows)
         return int(row[0]) if row else 0
 
     def _migrate(self) -> None:
-        cur = self.cursor()
-        cur.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+        with self.connection() as cur:
+            cur.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
         current = self.schema_version()
         if current > SCHEMA_VERSION:
             raise UserError(
@@ -339,12 +440,24 @@ class Store:
                 )
 
 
+_LIVE_STORES: weakref.WeakSet[Store] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_live_stores() -> None:
+    """Close every file before the interpreter exits: a DuckDB connection closed by an idle timer
+    while Python shuts down aborts the process."""
+    for store in list(_LIVE_STORES):
+        store.close()
+
+
 _STORES: dict[Path, Store] = {}
 _STORES_LOCK = threading.Lock()
 
 
 def open_store(path: str | Path | None = None) -> Store:
-    """The process-wide Store for a path (DuckDB allows one read-write connection per file)."""
+    """The process-wide Store for a path: one lease count and one write lock per file, so the
+    sessions of one process share the file's open connection and never write over each other."""
     resolved = resolve_db_path(path).resolve()
     with _STORES_LOCK:
         store = _STORES.get(resolved)

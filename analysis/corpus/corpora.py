@@ -391,9 +391,7 @@ def _corpus_from_row(row: tuple) -> Corpus:
 
 def get_corpus(store: Store, name: str) -> Corpus:
     row = first_row(
-        store.cursor()
-        .execute(f"SELECT {_CORPUS_COLUMNS} FROM corpora WHERE name = ?", [name])
-        .fetchall()
+        store.fetch_all(f"SELECT {_CORPUS_COLUMNS} FROM corpora WHERE name = ?", [name])
     )
     if row is None:
         known = [c.name for c in list_corpora(store)]
@@ -403,7 +401,7 @@ def get_corpus(store: Store, name: str) -> Corpus:
 
 
 def list_corpora(store: Store) -> list[Corpus]:
-    rows = store.cursor().execute(f"SELECT {_CORPUS_COLUMNS} FROM corpora ORDER BY name").fetchall()
+    rows = store.fetch_all(f"SELECT {_CORPUS_COLUMNS} FROM corpora ORDER BY name")
     return [_corpus_from_row(row) for row in rows]
 
 
@@ -437,4 +435,5 @@ def load_documents(store: Store, corpus: Corpus, with_metadata: bool = True) -> 
         "SELECT d.doc_id, d.text, d.text_sha256, d.n_tokens, d.n_chars, d.source, d.source_row"
         f"{meta_select} FROM documents d{join} WHERE d.corpus_id = ? ORDER BY d.doc_id"
     )
-    return store.cursor().execute(sql, [corpus.corpus_id]).df()
+    with store.connection() as cur:
+        return cur.execute(sql, [corpus.corpus_id]).df()

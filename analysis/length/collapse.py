@@ -87,15 +87,11 @@ def suggested_mode(store: Store, corpus: Corpus, longest: int = DEFAULT_LENGTHS[
     Counted with the stored word-piece counts of the bundled tokenizer (+ [CLS]/[SEP]): a
     default, not a promise; prepare() counts with the chosen model's own tokenizer.
     """
-    long_texts = (
-        store.cursor()
-        .execute(
-            "SELECT count(DISTINCT text_sha256) FROM documents "
-            "WHERE corpus_id = ? AND n_tokens + 2 >= ?",
-            [corpus.corpus_id, longest],
-        )
-        .fetchall()[0][0]
-    )
+    long_texts = store.fetch_all(
+        "SELECT count(DISTINCT text_sha256) FROM documents "
+        "WHERE corpus_id = ? AND n_tokens + 2 >= ?",
+        [corpus.corpus_id, longest],
+    )[0][0]
     return TRUNCATE if long_texts >= MIN_PER_BUCKET else BUCKETS
 
 

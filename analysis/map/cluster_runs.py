@@ -83,14 +83,12 @@ def _from_row(row: tuple) -> StoredClustering:
 def latest_clustering(store: Store, corpus: Corpus, record: CorpusModel) -> StoredClustering | None:
     """The most recently run clustering of this corpus and model, for colouring a reopened map."""
     row = first_row(
-        store.cursor()
-        .execute(
+        store.fetch_all(
             "SELECT clustering_id, summary, labels, seconds FROM clusterings "
             "WHERE corpus_id = ? AND model_key = ? "
             "ORDER BY created_at DESC, clustering_id DESC LIMIT 1",
             [corpus.corpus_id, record.model_key],
         )
-        .fetchall()
     )
     return _from_row(row) if row else None
 
@@ -100,14 +98,12 @@ def find_clustering(
 ) -> StoredClustering | None:
     """The stored clustering made for exactly this request, or None; never computes."""
     row = first_row(
-        store.cursor()
-        .execute(
+        store.fetch_all(
             "SELECT clustering_id, summary, labels, seconds FROM clusterings "
             "WHERE corpus_id = ? AND model_key = ? AND params = ? "
             "ORDER BY clustering_id DESC LIMIT 1",
             [corpus.corpus_id, record.model_key, params_key(request.as_dict())],
         )
-        .fetchall()
     )
     return _from_row(row) if row else None
 

@@ -89,11 +89,12 @@ def compute_knn(vectors: np.ndarray, k: int, seed: int = 0) -> KnnGraph:
 
 
 def _load_graph(store: Store, graph_id: int, method: str, seconds: float) -> KnnGraph:
-    table = query_arrow(
-        store.cursor(),
-        "SELECT neighbors, distances FROM knn_edges WHERE graph_id = ? ORDER BY doc_id",
-        [graph_id],
-    )
+    with store.connection() as cur:
+        table = query_arrow(
+            cur,
+            "SELECT neighbors, distances FROM knn_edges WHERE graph_id = ? ORDER BY doc_id",
+            [graph_id],
+        )
     k = len(table.column("neighbors")[0]) if table.num_rows else 0
     flat = table.column("neighbors").combine_chunks().flatten().to_numpy()
     dist = table.column("distances").combine_chunks().flatten().to_numpy()
@@ -115,13 +116,11 @@ def corpus_knn(
     """
     k = min(k, vectors.shape[0])
     row = first_row(
-        store.cursor()
-        .execute(
+        store.fetch_all(
             "SELECT graph_id, method, seconds FROM knn_graphs WHERE corpus_id = ? "
             "AND model_key = ? AND k >= ? ORDER BY k, graph_id LIMIT 1",
             [corpus_id, model_key, k],
         )
-        .fetchall()
     )
     if row is not None:
         return _load_graph(store, int(row[0]), row[1], float(row[2]))

@@ -195,8 +195,7 @@ def find_projection(
     store: Store, corpus: Corpus, record: CorpusModel, params: ProjectionParams
 ) -> Projection | None:
     row = first_row(
-        store.cursor()
-        .execute(
+        store.fetch_all(
             "SELECT projection_id, n_points, seconds, quality FROM projections WHERE corpus_id = ? "
             "AND model_key = ? AND method = ? AND dims = ? AND params = ? "
             "ORDER BY projection_id DESC LIMIT 1",
@@ -208,16 +207,16 @@ def find_projection(
                 params_key(params.as_dict()),
             ],
         )
-        .fetchall()
     )
     if row is None:
         return None
     projection_id = int(row[0])
-    table = query_arrow(
-        store.cursor(),
-        "SELECT x, y, z FROM projection_coords WHERE projection_id = ? ORDER BY doc_id",
-        [projection_id],
-    )
+    with store.connection() as cur:
+        table = query_arrow(
+            cur,
+            "SELECT x, y, z FROM projection_coords WHERE projection_id = ? ORDER BY doc_id",
+            [projection_id],
+        )
     columns = ["x", "y", "z"][: params.dims]
     coords = np.column_stack([table.column(c).to_numpy() for c in columns]).astype(np.float32)
     return Projection(

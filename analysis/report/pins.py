@@ -119,11 +119,7 @@ def pin_chart(
 
 
 def list_pins(store: Store) -> list[Pin]:
-    rows = (
-        store.cursor()
-        .execute(f"SELECT {_PIN_COLUMNS} FROM pinned_charts ORDER BY position, chart_id")
-        .fetchall()
-    )
+    rows = store.fetch_all(f"SELECT {_PIN_COLUMNS} FROM pinned_charts ORDER BY position, chart_id")
     return [Pin(*row) for row in rows]
 
 

@@ -96,14 +96,10 @@ class RunSummary:
 
 def stored_runs(store: Store) -> list[RunSummary]:
     """Every stored table-property run, newest first."""
-    rows = (
-        store.cursor()
-        .execute(
-            "SELECT result_id, kind, params, CAST(created_at AS VARCHAR), seconds "
-            "FROM analysis_results WHERE starts_with(kind, ?) ORDER BY result_id DESC",
-            [KIND_PREFIX],
-        )
-        .fetchall()
+    rows = store.fetch_all(
+        "SELECT result_id, kind, params, CAST(created_at AS VARCHAR), seconds "
+        "FROM analysis_results WHERE starts_with(kind, ?) ORDER BY result_id DESC",
+        [KIND_PREFIX],
     )
     summaries = []
     for result_id, kind, params, created_at, seconds in rows:
@@ -124,12 +120,10 @@ def stored_runs(store: Store) -> list[RunSummary]:
 def stored_params(store: Store, result_id: int) -> dict[str, Any]:
     """The parameters stored table run #result_id was keyed by."""
     row = first_row(
-        store.cursor()
-        .execute(
+        store.fetch_all(
             "SELECT params FROM analysis_results WHERE result_id = ? AND starts_with(kind, ?)",
             [result_id, KIND_PREFIX],
         )
-        .fetchall()
     )
     if row is None:
         raise UserError(f"No stored table run #{result_id}.")

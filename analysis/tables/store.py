@@ -34,9 +34,8 @@ def save_table(store: Store, table: Table) -> bool:
             f"'{table.name}' is the name of a demo table; rename the file (e.g. "
             f"'my_{table.name}') and upload it again."
         )
-    cur = store.cursor()
     existing = first_row(
-        cur.execute("SELECT sha FROM stored_tables WHERE name = ?", [table.name]).fetchall()
+        store.fetch_all("SELECT sha FROM stored_tables WHERE name = ?", [table.name])
     )
     if existing is not None:
         if existing[0] == table.sha:
@@ -65,22 +64,16 @@ def save_table(store: Store, table: Table) -> bool:
 
 
 def stored_tables(store: Store) -> list[StoredTableInfo]:
-    rows = (
-        store.cursor()
-        .execute(
-            "SELECT name, source, sha, n_rows, n_cols, CAST(created_at AS VARCHAR) "
-            "FROM stored_tables ORDER BY name"
-        )
-        .fetchall()
+    rows = store.fetch_all(
+        "SELECT name, source, sha, n_rows, n_cols, CAST(created_at AS VARCHAR) "
+        "FROM stored_tables ORDER BY name"
     )
     return [StoredTableInfo(*row) for row in rows]
 
 
 def load_stored_table(store: Store, name: str) -> Table:
     row = first_row(
-        store.cursor()
-        .execute("SELECT source, notices, data FROM stored_tables WHERE name = ?", [name])
-        .fetchall()
+        store.fetch_all("SELECT source, notices, data FROM stored_tables WHERE name = ?", [name])
     )
     if row is None:
         raise UserError(f"No stored table named '{name}'.")

@@ -65,20 +65,22 @@ def cached_hashes(
     store: Store, model_key: str, dim: int, rep: Representation, hashes: Sequence[str]
 ) -> set[str]:
     """Which of these text hashes already have a vector for this model and representation."""
-    cur = store.cursor()
-    table = store.ensure_cache_table(cur, dim)
-    cur.register("wanted_hashes", pa.table({"h": pa.array(list(set(hashes)), pa.string())}))
-    try:
-        rows = cur.execute(
-            f"""
-            SELECT DISTINCT c.text_sha256 FROM {table} c JOIN wanted_hashes w ON c.text_sha256 = w.h
-            WHERE c.model_key = ? AND c.layer = ? AND c.pooling = ? AND c.max_length = ?
-              AND c.temperature = ?
-            """,
-            [model_key, *rep.params()],
-        ).fetchall()
-    finally:
-        cur.unregister("wanted_hashes")
+    wanted = pa.table({"h": pa.array(list(set(hashes)), pa.string())})
+    with store.connection() as cur:
+        table = store.ensure_cache_table(cur, dim)
+        cur.register("wanted_hashes", wanted)
+        try:
+            rows = cur.execute(
+                f"""
+                SELECT DISTINCT c.text_sha256 FROM {table} c
+                JOIN wanted_hashes w ON c.text_sha256 = w.h
+                WHERE c.model_key = ? AND c.layer = ? AND c.pooling = ? AND c.max_length = ?
+                  AND c.temperature = ?
+                """,
+                [model_key, *rep.params()],
+            ).fetchall()
+        finally:
+            cur.unregister("wanted_hashes")
     return {row[0] for row in rows}
 
 
@@ -86,22 +88,22 @@ def cached_vectors(
     store: Store, model_key: str, dim: int, rep: Representation, hashes: list[str]
 ) -> np.ndarray:
     """Cached vectors of these hashes, in the given order (hashes may repeat)."""
-    cur = store.cursor()
     unique = list(dict.fromkeys(hashes))
-    cur.register("wanted_cached_hashes", pa.table({"h": pa.array(unique, pa.string())}))
-    try:
-        table = query_arrow(
-            cur,
-            f"""
-            SELECT c.text_sha256, c.vector FROM {cache_table(dim)} c
-            JOIN wanted_cached_hashes w ON c.text_sha256 = w.h
-            WHERE c.model_key = ? AND c.layer = ? AND c.pooling = ? AND c.max_length = ?
-              AND c.temperature = ?
-            """,
-            [model_key, *rep.params()],
-        )
-    finally:
-        cur.unregister("wanted_cached_hashes")
+    with store.connection() as cur:
+        cur.register("wanted_cached_hashes", pa.table({"h": pa.array(unique, pa.string())}))
+        try:
+            table = query_arrow(
+                cur,
+                f"""
+                SELECT c.text_sha256, c.vector FROM {cache_table(dim)} c
+                JOIN wanted_cached_hashes w ON c.text_sha256 = w.h
+                WHERE c.model_key = ? AND c.layer = ? AND c.pooling = ? AND c.max_length = ?
+                  AND c.temperature = ?
+                """,
+                [model_key, *rep.params()],
+            )
+        finally:
+            cur.unregister("wanted_cached_hashes")
     position = {h: i for i, h in enumerate(table.column("text_sha256").to_pylist())}
     matrix = arrow_to_matrix(table.column("vector"), dim)
     return matrix[[position[h] for h in hashes]]
@@ -162,12 +164,10 @@ def stored_model(store: Store, key: str | None) -> ModelInfo | None:
     if key is None:
         return None
     row = first_row(
-        store.cursor()
-        .execute(
+        store.fetch_all(
             "SELECT model_key, name, kind, source, revision, dim, n_layers, pooling, max_length "
             "FROM models WHERE model_key = ?",
             [key],
         )
-        .fetchall()
     )
     return ModelInfo(*row) if row else None

@@ -38,18 +38,14 @@ class CorpusModel(ModelInfo):
 
 
 def corpus_models(store: Store, corpus: Corpus) -> list[CorpusModel]:
-    rows = (
-        store.cursor()
-        .execute(
-            """
+    rows = store.fetch_all(
+        """
             SELECT m.model_key, m.name, m.kind, m.source, m.revision, m.dim, m.n_layers,
                    m.pooling, m.max_length, e.seconds, CAST(e.created_at AS VARCHAR)
             FROM corpus_embeddings e JOIN models m USING (model_key)
             WHERE e.corpus_id = ? AND e.layer = ? ORDER BY e.created_at
             """,
-            [corpus.corpus_id, OUTPUT_LAYER],
-        )
-        .fetchall()
+        [corpus.corpus_id, OUTPUT_LAYER],
     )
     return [CorpusModel(*row) for row in rows]
 
@@ -87,16 +83,17 @@ def load_vectors(
     1.5 KB vectors would cost seconds at 100k documents. Ordering is done in numpy, not SQL.
     """
     rep = rep or Representation()
-    result = query_arrow(
-        store.cursor(),
-        f"""
-        SELECT d.doc_id, c.vector FROM documents d
-        JOIN {cache_table(dim)} c ON c.text_sha256 = d.text_sha256
-        WHERE d.corpus_id = ? AND c.model_key = ? AND c.layer = ? AND c.pooling = ?
-          AND c.max_length = ? AND c.temperature = ?
-        """,
-        [corpus.corpus_id, model_key, *rep.params()],
-    )
+    with store.connection() as cur:
+        result = query_arrow(
+            cur,
+            f"""
+            SELECT d.doc_id, c.vector FROM documents d
+            JOIN {cache_table(dim)} c ON c.text_sha256 = d.text_sha256
+            WHERE d.corpus_id = ? AND c.model_key = ? AND c.layer = ? AND c.pooling = ?
+              AND c.max_length = ? AND c.temperature = ?
+            """,
+            [corpus.corpus_id, model_key, *rep.params()],
+        )
     if result.num_rows != corpus.n_rows:
         raise UserError(
             f"Corpus '{corpus.name}' has {corpus.n_rows} documents but {result.num_rows} "

@@ -36,11 +36,11 @@ def refused(cli, *argv: str) -> str:
 def table_counts(db: str) -> dict[str, int]:
     import duckdb
 
-    cur = open_store(db).cursor()
+    store = open_store(db)
     counts = {}
     for table in ("projections", "projection_coords", "knn_graphs", "clusterings"):
         try:
-            counts[table] = cur.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+            counts[table] = store.fetch_all(f"SELECT count(*) FROM {table}")[0][0]
         except duckdb.Error:
             counts[table] = 0
     return counts

@@ -83,7 +83,7 @@ def test_the_stored_map_is_reused(cli, tmp_path: Path, db: str) -> None:
             "--analyses", "map", "--formats", "html",
         )  # fmt: skip
         assert code == 0, err
-    rows = open_store(db).cursor().execute("SELECT count(*) FROM projections").fetchall()
+    rows = open_store(db).fetch_all("SELECT count(*) FROM projections")
     assert rows == [(1,)]
 
 

@@ -181,8 +181,7 @@ def test_a_cancelled_stored_analysis_stores_nothing(runner: JobRunner, store: St
     gate.release.set()
     assert runner.wait(job.job_id, timeout=CANCEL_WITHIN).status == "cancelled"
     assert analysis.find() is None
-    rows = store.cursor().execute("SELECT count(*) FROM analysis_results").fetchone()
-    assert rows == (0,)
+    assert store.fetch_all("SELECT count(*) FROM analysis_results") == [(0,)]
 
 
 def test_a_cancelled_embedding_records_nothing(

@@ -6,6 +6,7 @@ import threading
 
 import duckdb
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from analysis.core.arrow_vectors import arrow_to_matrix, matrix_to_arrow, query_arrow
@@ -15,7 +16,7 @@ from analysis.core.store import SCHEMA_VERSION, Store, open_store, quote_identif
 
 def test_new_store_is_at_the_current_schema(store: Store) -> None:
     assert store.schema_version() == SCHEMA_VERSION
-    tables = {r[0] for r in store.cursor().execute("SHOW TABLES").fetchall()}
+    tables = {r[0] for r in store.fetch_all("SHOW TABLES")}
     assert {"meta", "corpora", "documents", "models", "corpus_embeddings"} <= tables
 
 
@@ -26,9 +27,7 @@ def test_reopening_keeps_data_and_does_not_migrate_twice(tmp_path) -> None:
         cur.execute("INSERT INTO meta VALUES ('probe', 'kept')")
     first.close()
     second = Store(path)
-    assert second.cursor().execute("SELECT value FROM meta WHERE key='probe'").fetchone() == (
-        "kept",
-    )
+    assert second.fetch_all("SELECT value FROM meta WHERE key='probe'") == [("kept",)]
     assert second.schema_version() == SCHEMA_VERSION
     second.close()
 
@@ -55,8 +54,8 @@ def test_transaction_rolls_back_everything_on_error(store: Store) -> None:
         cur.execute("INSERT INTO meta VALUES ('a', '1')")
         cur.execute("CREATE TABLE scratch (x INTEGER)")
         raise RuntimeError("boom")
-    assert store.cursor().execute("SELECT count(*) FROM meta WHERE key='a'").fetchone() == (0,)
-    tables = {r[0] for r in store.cursor().execute("SHOW TABLES").fetchall()}
+    assert store.fetch_all("SELECT count(*) FROM meta WHERE key='a'") == [(0,)]
+    tables = {r[0] for r in store.fetch_all("SHOW TABLES")}
     assert "scratch" not in tables
 
 
@@ -70,22 +69,20 @@ def test_quote_identifier_neutralises_sql() -> None:
 def test_vectors_round_trip_through_arrow_bit_exactly(store: Store) -> None:
     rng = np.random.default_rng(0)
     matrix = rng.standard_normal((500, 16)).astype(np.float32)
-    cur = store.cursor()
-    table = store.ensure_cache_table(cur, 16)
-    import pyarrow as pa
-
-    cur.register(
-        "incoming",
-        pa.table({"h": pa.array([str(i) for i in range(500)]), "v": matrix_to_arrow(matrix)}),
-    )
-    cur.execute(f"INSERT INTO {table} SELECT 'm', -1, 'model', 0, 1.0, h, v FROM incoming")
-    back = query_arrow(cur, f"SELECT vector FROM {table} ORDER BY CAST(text_sha256 AS INT)")
-    np.testing.assert_array_equal(arrow_to_matrix(back.column("vector"), 16), matrix)
-    column_type = cur.execute(
-        f"SELECT data_type FROM duckdb_columns() WHERE table_name='{table}' "
-        "AND column_name='vector'"
-    ).fetchone()[0]
-    assert column_type == "FLOAT[16]"
+    with store.connection() as cur:
+        table = store.ensure_cache_table(cur, 16)
+        cur.register(
+            "incoming",
+            pa.table({"h": pa.array([str(i) for i in range(500)]), "v": matrix_to_arrow(matrix)}),
+        )
+        cur.execute(f"INSERT INTO {table} SELECT 'm', -1, 'model', 0, 1.0, h, v FROM incoming")
+        back = query_arrow(cur, f"SELECT vector FROM {table} ORDER BY CAST(text_sha256 AS INT)")
+        np.testing.assert_array_equal(arrow_to_matrix(back.column("vector"), 16), matrix)
+        column_type = cur.execute(
+            f"SELECT data_type FROM duckdb_columns() WHERE table_name='{table}' "
+            "AND column_name='vector'"
+        ).fetchone()[0]
+        assert column_type == "FLOAT[16]"
 
 
 def test_cursors_per_thread_see_committed_data(tmp_path) -> None:
@@ -106,5 +103,5 @@ def test_cursors_per_thread_see_committed_data(tmp_path) -> None:
     for thread in threads:
         thread.join()
     assert errors == []
-    count = db.cursor().execute("SELECT count(*) FROM meta WHERE key LIKE 'k%'").fetchone()[0]
+    count = db.fetch_all("SELECT count(*) FROM meta WHERE key LIKE 'k%'")[0][0]
     assert count == 8

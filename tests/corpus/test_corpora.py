@@ -29,10 +29,9 @@ def _table(text: str, name: str = "t.csv"):
 
 
 def _snapshot(store: Store) -> tuple:
-    cur = store.cursor()
-    tables = sorted(r[0] for r in cur.execute("SHOW TABLES").fetchall())
+    tables = sorted(r[0] for r in store.fetch_all("SHOW TABLES"))
     counts = tuple(
-        cur.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+        store.fetch_all(f"SELECT count(*) FROM {t}")[0][0]
         for t in ("corpora", "documents", "models", "corpus_embeddings")
     )
     return tuple(tables), counts

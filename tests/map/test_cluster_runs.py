@@ -55,7 +55,7 @@ def blobs(store, tmp_path: Path):
 
 
 def n_rows(store) -> int:
-    return store.cursor().execute("SELECT count(*) FROM clusterings").fetchall()[0][0]
+    return store.fetch_all("SELECT count(*) FROM clusterings")[0][0]
 
 
 def same_clustering(a, b) -> None:

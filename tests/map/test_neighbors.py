@@ -123,11 +123,11 @@ def synthetic(tmp_path: Path, store):
 
 
 def _graph_rows(store) -> list[tuple]:
-    return store.cursor().execute("SELECT k, method FROM knn_graphs ORDER BY graph_id").fetchall()
+    return store.fetch_all("SELECT k, method FROM knn_graphs ORDER BY graph_id")
 
 
 def _edge_count(store) -> int:
-    return store.cursor().execute("SELECT count(*) FROM knn_edges").fetchall()[0][0]
+    return store.fetch_all("SELECT count(*) FROM knn_edges")[0][0]
 
 
 def test_corpus_knn_stores_then_reuses_and_recomputes_for_a_larger_k(store, synthetic) -> None:

@@ -61,7 +61,7 @@ def count(store, table: str, corpus_id: int | None = None) -> int:
     if corpus_id is not None:
         sql += " WHERE corpus_id = ?"
         params = [corpus_id]
-    return store.cursor().execute(sql, params).fetchall()[0][0]
+    return store.fetch_all(sql, params)[0][0]
 
 
 # --- parameters -------------------------------------------------------------------------------
@@ -270,7 +270,7 @@ def test_stored_parameters_are_the_effective_ones(store, tmp_path: Path) -> None
     corpus, record = make_corpus(store, tmp_path, "twelve", blobs(12))
     asked = project(store, corpus, record, ProjectionParams(n_neighbors=15))
     assert asked.params.n_neighbors == 11
-    stored = store.cursor().execute("SELECT params, n_points FROM projections").fetchall()
+    stored = store.fetch_all("SELECT params, n_points FROM projections")
     assert [(json.loads(p)["n_neighbors"], n) for p, n in stored] == [(11, 12)]
     # Asking for 11 directly is the same map.
     same = project(store, corpus, record, ProjectionParams(n_neighbors=11))
@@ -315,11 +315,11 @@ def test_every_method_maps_in_two_and_three_dimensions(store, corpus60, method, 
     assert result.coords.std(axis=0).min() > 0  # no collapsed axis
     assert (result.knn_reused is None) == (method != "umap")
     assert 0.0 <= result.quality["trustworthiness"] <= 1.0
-    rows = store.cursor().execute(
+    rows = store.fetch_all(
         "SELECT count(*), count(z) FROM projection_coords WHERE projection_id = ?",
         [result.projection_id],
     )
-    assert rows.fetchall()[0] == (60, 60 if dims == 3 else 0)
+    assert rows[0] == (60, 60 if dims == 3 else 0)
     reread = find_projection(store, corpus, record, result.params)
     assert reread is not None and reread.coords.shape == (60, dims)
     np.testing.assert_array_equal(reread.coords, result.coords)
@@ -350,11 +350,11 @@ def test_deleting_a_corpus_removes_its_maps_graphs_and_clusterings(store, tmp_pa
         assert count(store, table, kept.corpus_id) > 0
     assert count(store, "projection_coords") == 2 * 30
     assert count(store, "knn_edges") == 30
-    orphans = store.cursor().execute(
+    orphans = store.fetch_all(
         "SELECT count(*) FROM projection_coords WHERE projection_id NOT IN "
         "(SELECT projection_id FROM projections)"
     )
-    assert orphans.fetchall()[0][0] == 0
+    assert orphans[0][0] == 0
     # The surviving corpus still reuses its stored map.
     again = project(store, kept, kept_record, ProjectionParams(n_neighbors=8))
     assert again.reused

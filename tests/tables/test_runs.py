@@ -71,10 +71,10 @@ def test_a_run_is_stored_under_its_property_kind_with_the_run_parameters(store: 
     assert dict(run.params) == run_params(tables, request)
     assert run.scope.scope_id is None and run.scope.name == "products"
     stored = run.run()
-    row = store.cursor().execute(
+    rows = store.fetch_all(
         "SELECT kind, corpus_id FROM analysis_results WHERE result_id = ?", [stored.result_id]
     )
-    assert row.fetchall() == [("tables:row-order", None)]
+    assert rows == [("tables:row-order", None)]
     again = TablePropertyRun(store, tables, request)
     found = again.find()
     assert again.job_key == run.job_key and found is not None and found.result == stored.result

@@ -149,9 +149,9 @@ def test_a_version_4_store_is_migrated_to_hold_tables(tmp_path):
     path = tmp_path / "old.duckdb"
     old = Store(path)
     try:
-        cur = old.cursor()
-        cur.execute("DROP TABLE stored_tables")
-        cur.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+        with old.transaction() as cur:
+            cur.execute("DROP TABLE stored_tables")
+            cur.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
     finally:
         old.close()
     upgraded = Store(path)

@@ -81,9 +81,8 @@ def test_failed_embedding_records_nothing(store, tiny, monkeypatch) -> None:
     monkeypatch.setattr(embedding_module, "load_encoder", lambda *a, **k: Broken())
     with pytest.raises(RuntimeError):
         embed_corpus(store, tiny)
-    cur = store.cursor()
-    assert cur.execute("SELECT count(*) FROM corpus_embeddings").fetchone() == (0,)
-    assert cur.execute("SELECT count(*) FROM models").fetchone() == (0,)
+    assert store.fetch_all("SELECT count(*) FROM corpus_embeddings") == [(0,)]
+    assert store.fetch_all("SELECT count(*) FROM models") == [(0,)]
 
 
 def test_baselines_embed_and_are_listed(store, tiny) -> None:
