@@ -49,7 +49,7 @@ def live_status() -> None:
     store = open_store()
     corpora = list_corpora(store)
     count = "1 corpus" if len(corpora) == 1 else f"{len(corpora)} corpora"
-    st.caption(f"Store: `{store.path}` · {count}")
+    st.caption(f"Store: {literal(str(store.path))} · {count}")
     jobs = job_runner().active()
     if jobs:
         st.markdown("**Jobs**")

@@ -14,8 +14,8 @@ DEMO_SMALL = PROJECT_ROOT / "data" / "demo" / "stdlib_docs_small.csv"
 
 
 def closed_store(path: Path, fill: Callable[[Store], object]) -> Path:
-    """A store at ``path`` filled by ``fill``, then closed (a Store of its own, not open_store,
-    which caches the connection): DuckDB lets one process at a time open the file."""
+    """A store at ``path`` filled by ``fill``, then closed (a Store of its own, not the
+    process-wide open_store one), so the file is free at once for the server that opens it next."""
     store = Store(path)
     try:
         fill(store)

@@ -34,7 +34,7 @@ def serve_app(db_path: Path, log_path: Path) -> Iterator[str]:
     """The real app under `streamlit run` on a free port, on the store at ``db_path``; yields
     its URL once /_stcore/health answers, and stops the server on exit.
 
-    The store must be closed first: DuckDB lets one process at a time open the file.
+    The server opens the file only while it uses it, so the test may write to it meanwhile.
     """
     port = _free_port()
     env = {**os.environ, "EMBEDLENS_DB": str(db_path)}
@@ -80,9 +80,8 @@ def serve_app(db_path: Path, log_path: Path) -> Iterator[str]:
 def serve(tmp_path: Path) -> Iterator[Serve]:
     """``serve(db=None, fill=None) -> url``: the real app on a free port, stopped after the test.
 
-    ``db`` is a closed store file (default: a fresh one in tmp_path); ``fill``, when given,
-    fills that store first and closes it. DuckDB lets one process at a time open the file, and
-    the server is that process next.
+    ``db`` is a store file (default: a fresh one in tmp_path); ``fill``, when given, fills that
+    store first and closes it.
     """
     with ExitStack() as servers:
 
