@@ -106,11 +106,21 @@ def job_row(job: Job, key: str) -> None:
     row.button(
         "Cancel",
         key=key,
-        on_click=job_runner().cancel,
+        on_click=_cancel,
         args=(job.job_id,),
         disabled=job.cancel_requested,
         help="Stop this job before it stores its result.",
     )
+
+
+#: How long a Cancel click waits for the job to stop, so the rerun it triggers already shows
+#: "cancelled" instead of a bar that ends only at the next poll.
+CANCEL_WAIT_SECONDS = 2.0
+
+
+def _cancel(job_id: str) -> None:
+    job_runner().cancel(job_id)
+    job_runner().wait(job_id, timeout=CANCEL_WAIT_SECONDS)
 
 
 @st.fragment(run_every=POLL_SECONDS)

@@ -1,8 +1,12 @@
-"""What tests in several folders share: project paths, two topics of short texts, and stores
-filled and closed for another process (the app under AppTest or a real server)."""
+"""What tests in several folders share: project paths, two topics of short texts, stores
+filled and closed for another process (the app under AppTest or a real server), and a second
+Python process (the command line next to the app)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +15,19 @@ from analysis.core.store import Store
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEMO_DOCS = PROJECT_ROOT / "data" / "demo" / "stdlib_docs.csv"
 DEMO_SMALL = PROJECT_ROOT / "data" / "demo" / "stdlib_docs_small.csv"
+
+
+def spawn_python(*argv: str) -> subprocess.Popen[str]:
+    """``python *argv`` as a separate process in the project, offline, output captured as text."""
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "HF_HUB_OFFLINE": "1"}
+    return subprocess.Popen(
+        [sys.executable, *argv],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def closed_store(path: Path, fill: Callable[[Store], object]) -> Path:

@@ -191,7 +191,7 @@ class JobRunner:
         return f"{job.label}: queued: {ordinal(place)} in line, after '{ahead.label}'"
 
     def wait(self, job_id: str, timeout: float = 600.0) -> Job:
-        """Block until a job ends (for tests and the CLI)."""
+        """Block until a job ends or the timeout passes (tests, the CLI, a Cancel click)."""
         deadline = monotonic() + timeout
         job = self._jobs[job_id]
         while job.active and monotonic() < deadline:

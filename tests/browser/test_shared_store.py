@@ -6,9 +6,6 @@ on the same file succeed, and the sidebar (refreshed live) and the pages show th
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,21 +13,16 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Serve
 from tests.browser.test_jobs import corpora, sidebar
-from tests.shared import ANIMAL_TEXTS, PROJECT_ROOT
+from tests.shared import ANIMAL_TEXTS, spawn_python
 
 pytestmark = pytest.mark.browser
 
 
-def command_line(db: Path, *argv: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "HF_HUB_OFFLINE": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "analysis", "--db", str(db), *argv],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+def command_line(db: Path, *argv: str) -> tuple[int, str]:
+    """Run ``python -m analysis --db db *argv`` to the end: (exit code, stderr)."""
+    child = spawn_python("-m", "analysis", "--db", str(db), *argv)
+    _, err = child.communicate(timeout=600)
+    return child.returncode, err
 
 
 def test_command_line_ingest_and_embed_while_the_app_is_open(
@@ -43,13 +35,13 @@ def test_command_line_ingest_and_embed_while_the_app_is_open(
 
     source = tmp_path / "shell notes.csv"
     source.write_text("text\n" + "\n".join(f"note number {i}" for i in range(40)) + "\n")
-    ingested = command_line(db, "ingest", str(source), "--name", "from the shell")
-    assert ingested.returncode == 0, ingested.stderr
+    code, err = command_line(db, "ingest", str(source), "--name", "from the shell")
+    assert code == 0, err
     # The sidebar refreshes on its own timer: no reload needed.
     expect(sidebar(page)).to_contain_text("2 corpora", timeout=15_000)
 
-    embedded = command_line(db, "embed", "from the shell")
-    assert embedded.returncode == 0, embedded.stderr
+    code, err = command_line(db, "embed", "from the shell")
+    assert code == 0, err
 
     page.reload()
     page.get_by_role("combobox", name="Inspect").click()

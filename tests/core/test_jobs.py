@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from analysis.core import jobs as jobs_module
@@ -24,7 +25,7 @@ from analysis.vectors.cache import Representation, cached_hashes
 from analysis.vectors.catalogue import corpus_models
 from analysis.vectors.embedding import embed_corpus
 from analysis.vectors.ingest import ingest
-from tests.shared import ANIMAL_TEXTS, FINANCE_TEXTS, topics_csv
+from tests.shared import ANIMAL_TEXTS, DEMO_DOCS, FINANCE_TEXTS, topics_csv
 
 CANCEL_WITHIN = 2.0
 
@@ -214,6 +215,31 @@ def test_a_cancelled_embedding_records_nothing(
     hashes = load_documents(store, corpus, with_metadata=False)["text_sha256"].tolist()
     info = default_encoder.info
     assert cached_hashes(store, info.model_key, info.dim, Representation(), hashes) == set()
+
+
+def test_embedding_the_longest_texts_is_cancelled_within_two_seconds(
+    runner: JobRunner, store: Store, default_encoder
+) -> None:
+    """Texts that fill the model window are the slowest batches; a cancel still lands in 2 s."""
+    longest = pd.read_csv(DEMO_DOCS)["text"].sort_values(key=lambda t: -t.str.len()).head(200)
+    table = read_bytes(
+        pd.DataFrame({"text": longest}).to_csv(index=False).encode(), "long.csv", Limits()
+    )
+    ingest(store, [table], IngestOptions(name="long"))
+    job = runner.submit(
+        "Embedding long",
+        lambda progress: embed_corpus(store, "long", "default", progress),
+        key="embed-long",
+    )
+    deadline = time.monotonic() + 120
+    while job.done == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert 0 < job.done < job.total
+    asked = time.monotonic()
+    runner.cancel(job.job_id)
+    runner.wait(job.job_id, timeout=10)
+    assert job.status == "cancelled"
+    assert time.monotonic() - asked < CANCEL_WITHIN
 
 
 def test_queued_jobs_say_their_place_and_what_they_wait_for(runner: JobRunner) -> None:

@@ -5,9 +5,7 @@ Each test plays the app in this process and runs the other party as a real child
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
@@ -17,33 +15,16 @@ import pytest
 from analysis.core.errors import UserError
 from analysis.core.store import Store
 from analysis.corpus.corpora import list_corpora
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.shared import spawn_python
 
 
 def other_process(code: str) -> subprocess.Popen[str]:
     """A second Python process (the 'command line') running ``code``."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
-    return subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return spawn_python("-c", textwrap.dedent(code))
 
 
 def cli(db: Path, *argv: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
-    return subprocess.Popen(
-        [sys.executable, "-m", "analysis", "--db", str(db), *argv],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return spawn_python("-m", "analysis", "--db", str(db), *argv)
 
 
 def test_an_idle_store_releases_the_file(tmp_path: Path) -> None:
@@ -125,7 +106,7 @@ def test_command_line_ingest_works_while_the_app_holds_the_store(
     app = Store(db)  # the app's store, used just before the command runs
     assert list_corpora(app) == []
     child = cli(db, "ingest", str(tiny_csv), "--name", "from the shell")
-    out, err = child.communicate(timeout=300)
+    _, err = child.communicate(timeout=300)
     assert child.returncode == 0, err
     assert [c.name for c in list_corpora(app)] == ["from the shell"]
 

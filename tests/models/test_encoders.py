@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
 from analysis.core.errors import UserError
 from analysis.models.encoders import LSAEncoder, RandomWeightsEncoder, load_encoder
 from analysis.models.pooling import pool
+from tests.shared import DEMO_DOCS
 
 TEXTS = [
     "A short one.",
@@ -95,3 +97,31 @@ def test_broken_local_folder_is_a_user_error(tmp_path) -> None:
     (tmp_path / "config.json").write_text("{not json")
     with pytest.raises(UserError, match="Could not load"):
         load_encoder(str(tmp_path))
+
+
+def test_a_batch_of_window_filling_texts_stays_under_a_second_of_work(default_encoder) -> None:
+    """A cancel acts between batches, so no batch may hold much more than 3,500 word pieces
+    (padded: texts x longest), whatever the texts' lengths; short texts still go 32 at a time."""
+    docs = pd.read_csv(DEMO_DOCS)["text"].tolist()
+    seen: list[int] = []
+
+    def padded_pieces(done: int, total: int) -> None:
+        seen.append(done)
+
+    default_encoder.encode(docs[:300], padded_pieces)
+    order = sorted(docs[:300], key=lambda t: -len(t))
+    tokenizer = default_encoder.tokenizer
+    sizes = np.diff(seen)
+    assert sizes.sum() == 300
+    start = 0
+    for size in sizes:
+        batch = order[start : start + size]
+        longest = max(
+            len(tokenizer(t, truncation=True, max_length=256)["input_ids"]) for t in batch
+        )
+        assert size * longest <= 4_600, (size, longest)
+        start += size
+    short = [f"note {i}" for i in range(64)]
+    seen.clear()
+    default_encoder.encode(short, padded_pieces)
+    assert seen == [0, 32, 64]
