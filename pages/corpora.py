@@ -168,7 +168,9 @@ def add_corpus() -> None:
         f"Created '{literal(corpus.name)}': {corpus.n_rows:,} texts, {corpus.dropped_empty:,} "
         f"empty dropped, {corpus.duplicates:,} duplicates kept."
     )
-    st.session_state["inspect"] = corpus.name
+    # The Inspect box (drawn below, later in this run) switches to the new corpus, so its
+    # embedding's progress and outcome show there, not another corpus's.
+    st.session_state["inspect"] = st.session_state["inspect_select"] = corpus.name
     if embed_now:
         start_embedding(corpus.name, "default")
 
@@ -280,6 +282,7 @@ def delete_controls(name: str) -> None:
     def delete() -> None:
         delete_corpus(store(), name)
         st.session_state.pop("inspect", None)
+        st.session_state.pop("inspect_select", None)
 
     delete_with_confirmation(
         name,
@@ -289,7 +292,10 @@ def delete_controls(name: str) -> None:
     )
 
 
-with st.expander("Add a corpus", expanded=not list_corpora(store())):
+# Decided once per session: if it followed the live corpus count, the expander would fold up in
+# the middle of an upload whenever another session created a corpus.
+st.session_state.setdefault("add_expanded", not list_corpora(store()))
+with st.expander("Add a corpus", expanded=st.session_state["add_expanded"]):
     add_corpus()
 
 st.subheader("Your corpora")
