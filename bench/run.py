@@ -70,6 +70,7 @@ from analysis.vectors.catalogue import CorpusModel, corpus_models, load_model_ve
 from analysis.vectors.embedding import embed_corpus  # noqa: E402
 from analysis.vectors.ingest import ingest  # noqa: E402
 from analysis.vectors.search import top_k_cosine  # noqa: E402
+from bench.estimates import Row, format_rows, run_estimates  # noqa: E402
 from bench.tables_bench import bench_tables  # noqa: E402
 
 DEMO_CSV = ROOT / "data" / "demo" / "stdlib_docs.csv"
@@ -126,7 +127,7 @@ QUICK = Sizes(
     map_points=15_000,
     map_reruns=3,
 )
-GROUPS = ("core", "map", "tables", "all")
+GROUPS = ("core", "map", "tables", "estimates", "all")
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -1276,6 +1277,25 @@ def run(quick: bool, group: str = "all") -> Iterator[Result]:
         if group in ("tables", "all"):
             log("10 table properties on employees (one default run each, cold cache)")
             yield from bench_tables(workdir, _table_row)
+        if group in ("estimates", "all"):
+            log("11 estimate vs actual of every default analysis on the demo corpus")
+            rows = list(run_estimates(workdir, quick))
+            log("\n" + format_rows(rows))
+            yield from (_estimate_row(row) for row in rows)
+
+
+def _estimate_row(row: Row) -> Result:
+    """ratio = actual / estimate; within [0.5, 2] (or both under a few seconds) passes."""
+    return Result(
+        f"11 estimate {row.analysis} ({row.cache})",
+        "stdlib_docs",
+        row.actual_s,
+        row.estimate_s,
+        row.ratio,
+        "0.5-2x",
+        row.passed,
+        f"load {row.load}; {row.basis}",
+    )
 
 
 def _table_row(
@@ -1334,7 +1354,9 @@ def main(argv: list[str] | None = None) -> int:
         choices=GROUPS,
         default="all",
         help="core = rows 1-5 (embedding, cache, DuckDB, search, CLI); map = rows 6-9 (UMAP, "
-        "kNN reuse, Map page rerun, search); tables = row 10 (table properties); default all",
+        "kNN reuse, Map page rerun, search); tables = row 10 (table properties); estimates = "
+        "row 11 (estimate vs actual of every default analysis; exit 1 when one is off by more "
+        "than 2x); default all",
     )
     args = parser.parse_args(argv)
 
@@ -1367,7 +1389,8 @@ def main(argv: list[str] | None = None) -> int:
         }
         Path(args.json).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
         print(f"results written to {args.json}")
-    return 0
+    estimates_off = [r for r in results if r.benchmark.startswith("11 ") and r.passed is False]
+    return 1 if estimates_off else 0
 
 
 if __name__ == "__main__":

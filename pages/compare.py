@@ -12,7 +12,7 @@ from analysis.compare.comparison import (
     layer_models,
     representation_choices,
 )
-from analysis.compare.summary import top_changed_frame
+from analysis.compare.summary import top_changed_frame, top_changed_note
 from analysis.core.errors import UserError
 from analysis.corpus.corpora import Corpus, list_corpora
 from analysis.models.pooling import POOLINGS
@@ -60,7 +60,9 @@ def pair_section(corpus: Corpus) -> None:
     rho = result["distance_spearman"]["rho"]
     cols[2].metric("Spearman of distances", "n/a" if rho is None else f"{rho:.3f}")
     st.subheader("Documents whose neighbourhoods changed most")
-    st.dataframe(top_changed_frame(result), hide_index=True, width="stretch")
+    st.caption(literal(top_changed_note(result)))
+    if result["top_changed"]:
+        st.dataframe(top_changed_frame(result), hide_index=True, width="stretch")
 
 
 def layers_section(corpus: Corpus) -> None:

@@ -10,9 +10,12 @@ from analysis.core.errors import UserError
 from analysis.core.jobs import Job
 from analysis.corpus.corpora import Corpus, get_corpus, list_corpora, load_documents
 from analysis.map.cluster_analysis import ClusteringAnalysis
+from analysis.map.cluster_defaults import HDBSCAN_RULE, hdbscan_settings
+from analysis.map.cluster_reading import clustering_notices
 from analysis.map.cluster_runs import ClusterRequest, latest_clustering
 from analysis.map.clustering import Clustering
 from analysis.map.colours import color_choices
+from analysis.map.figures import DEFAULT_CATEGORIES, MAX_CATEGORIES
 from analysis.map.plan import MapPlan, plan_map
 from analysis.map.projection import Projection, ProjectionParams
 from analysis.map.projection_analysis import ProjectionAnalysis
@@ -132,17 +135,28 @@ def faithfulness(analysis: ProjectionAnalysis, projection: Projection) -> None:
 def search_box(
     corpus: Corpus, record: CorpusModel, vectors: np.ndarray, docs: pd.DataFrame
 ) -> pd.DataFrame | None:
-    """The query's nearest documents with scores (shown under the map, highlighted on it)."""
-    query = st.text_input("Semantic search", key="map_query", placeholder="Type a query…")
+    """The query's k nearest documents with scores and labels (shown under the map, highlighted
+    on it)."""
+    left, right = st.columns([5, 1])
+    query = left.text_input("Semantic search", key="map_query", placeholder="Type a query…")
+    k = right.number_input(
+        "Results",
+        1,
+        min(200, len(docs)),
+        min(10, len(docs)),
+        key="map_search_k",
+        help="How many nearest documents to list and ring on the map (cosine similarity).",
+    )
     if not query.strip():
         return None
     try:
-        hits = semantic_search(store(), corpus, record, query, 10, vectors)
+        hits = semantic_search(store(), corpus, record, query, int(k), vectors)
     except UserError as exc:
         st.error(literal(exc.message))
         return None
     ids = np.array([h.doc_id for h in hits])
-    return docs.loc[ids, ["doc_id", "text"]].assign(score=[round(h.score, 4) for h in hits])
+    columns = ["doc_id", *corpus.label_columns, "text"]
+    return docs.loc[ids, columns].assign(score=[round(h.score, 4) for h in hits])
 
 
 def cluster_controls(corpus: Corpus, record: CorpusModel, vectors: np.ndarray) -> Clustering | None:
@@ -151,12 +165,41 @@ def cluster_controls(corpus: Corpus, record: CorpusModel, vectors: np.ndarray) -
     with st.expander("Clusters"):
         cols = st.columns(4)
         method = cols[0].selectbox("Method", ["hdbscan", "kmeans"], key="cl_method")
-        k = cols[1].number_input("k (k-means)", 2, 200, 10, key="cl_k")
+        k = cols[1].number_input("k (k-means)", 2, 200, 10, key="cl_k", disabled=method != "kmeans")
         pca = cols[2].checkbox("PCA to 50 dims first", True, key="cl_pca")
         seed = cols[3].number_input("Seed", 0, 2**31 - 1, 0, key="cl_seed")
+        size, samples = hdbscan_settings(corpus.n_rows)
+        cols = st.columns(2)
+        asked_size = cols[0].number_input(
+            "min_cluster_size (HDBSCAN)",
+            2,
+            max(2, corpus.n_rows),
+            None,
+            key="cl_min_cluster_size",
+            placeholder=f"{size} (suggested)",
+            disabled=method != "hdbscan",
+            help="The fewest documents a cluster may have. Empty: " + HDBSCAN_RULE + ".",
+        )
+        asked_samples = cols[1].number_input(
+            "min_samples (HDBSCAN)",
+            1,
+            max(1, corpus.n_rows),
+            None,
+            key="cl_min_samples",
+            placeholder=f"{samples} (suggested)",
+            disabled=method != "hdbscan",
+            help="How many neighbours a document needs close by to start or join a cluster; "
+            "lower leaves fewer documents as noise. Empty: " + HDBSCAN_RULE + ".",
+        )
+        if method == "hdbscan":
+            density = hdbscan_settings(corpus.n_rows, asked_size, asked_samples)
+        else:
+            density = (None, None)
         request = ClusterRequest(
             method=method,
             k=int(k) if method == "kmeans" else None,
+            min_cluster_size=density[0],
+            min_samples=density[1],
             pca_dims=50 if pca else None,
             seed=int(seed),
         )
@@ -172,6 +215,8 @@ def cluster_controls(corpus: Corpus, record: CorpusModel, vectors: np.ndarray) -
             )
             return None
         st.caption(literal(analysis.reading(stored)))
+        for notice in clustering_notices(stored.clustering):
+            st.warning(literal(notice))
         summary = stored.clustering.as_dict()
         st.dataframe(
             pd.DataFrame(
@@ -191,7 +236,10 @@ def selection_panel(
 ) -> None:
     st.subheader(f"Selected documents ({ids.size:,})")
     if ids.size == 0:
-        st.caption("Draw a box or lasso on the map (or click a point) to list documents here.")
+        st.caption(
+            "Click a point to list it with its nearest neighbours, or pick Box Select or Lasso "
+            "Select in the chart's toolbar and draw on the map to list every document inside."
+        )
         return
     columns = ["doc_id", "text", "n_tokens", *corpus.metadata_names]
     selected = docs.loc[ids, columns]
@@ -242,13 +290,25 @@ def main() -> None:
     docs = documents_of(corpus)
     clustering = cluster_controls(corpus, record, vectors)
     choices = color_choices(corpus, clustering is not None)
-    colour = st.selectbox("Colour by", choices, key="map_colour")
+    left, right = st.columns([5, 1])
+    colour = left.selectbox("Colour by", choices, key="map_colour")
+    categories = right.number_input(
+        "Classes coloured",
+        1,
+        MAX_CATEGORIES,
+        DEFAULT_CATEGORIES,
+        key="map_categories",
+        help="How many of the most frequent values get a colour of their own; the rest are "
+        f"grouped as 'other' in grey. At most {MAX_CATEGORIES}: more colours could not be told "
+        "apart.",
+    )
     results = search_box(corpus, record, vectors, docs)
     highlight = None if results is None else results["doc_id"].to_numpy()
     faithfulness(analysis, projection)
     for notice in analysis.notices(projection):
         st.caption(literal(notice))
-    (chart,) = analysis.figures(projection, {"colour": colour, "highlight": highlight})
+    view = {"colour": colour, "highlight": highlight, "categories": int(categories)}
+    (chart,) = analysis.figures(projection, view)
     st.caption(f"What it measures: {literal(chart.what)}")
     event = st.plotly_chart(
         chart.figure,

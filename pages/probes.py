@@ -13,6 +13,7 @@ from analysis.corpus.corpora import Corpus, list_corpora
 from analysis.models.pooling import POOLINGS
 from analysis.output.style import literal
 from analysis.probes.dimension_curves import DEFAULT_DIMS
+from analysis.probes.inputs import OTHER, SMALL_CLASS_RULES, SmallClassesError
 from analysis.probes.pair_scores import PairHeatmap
 from analysis.probes.paper_mode import PaperProbe
 from analysis.probes.probe import Probe
@@ -30,6 +31,7 @@ st.caption(
 )
 MODES = ("Probe a label", "Paper mode (Concept Depth replication)", "Sentence pairs")
 NONE = "(none)"
+SMALL_CLASS_CHOICES = {"drop": "drop them", "merge": f"merge them into '{OTHER}'"}
 
 
 def pick_corpus() -> Corpus | None:
@@ -60,6 +62,7 @@ def probe_request(corpus: Corpus, model: str) -> ProbeRequest:
     left, right = st.columns(2)
     folds = left.number_input("Folds", 2, 10, 5, key="probe_folds")
     seed = right.number_input("Seed", 0, 2**31 - 1, 0, key="probe_seed")
+    min_class_size, small_classes = small_class_controls()
     with st.expander("Dimensions, baselines and heavy options"):
         dims = st.multiselect(
             "Dimension sizes d (full is always added)",
@@ -91,8 +94,60 @@ def probe_request(corpus: Corpus, model: str) -> ProbeRequest:
         dims=tuple(dims),
         tfidf=tfidf,
         permutations=int(permutations),
+        min_class_size=min_class_size,
+        small_classes=small_classes,
         **heavy,
     )
+
+
+def small_class_controls() -> tuple[int, str]:
+    """A long-tailed label's way in: a minimum class size, and what happens below it."""
+    left, right = st.columns(2)
+    minimum = left.number_input(
+        "Minimum class size (0 = keep every class)",
+        0,
+        1_000_000,
+        0,
+        key="probe_min_class_size",
+        help="Classes with fewer labelled texts are dropped, or merged into one class; the "
+        "result names every class affected.",
+    )
+    rule = right.radio(
+        "Classes below the minimum",
+        SMALL_CLASS_RULES,
+        format_func=SMALL_CLASS_CHOICES.get,
+        horizontal=True,
+        key="probe_small_classes",
+        disabled=not minimum,
+    )
+    return int(minimum), rule
+
+
+def use_min_class_size(minimum: int, rule: str) -> None:
+    """Button callback: set the controls above before the page reruns."""
+    st.session_state["probe_min_class_size"] = minimum
+    st.session_state["probe_small_classes"] = rule
+
+
+def small_classes_way_out(error: SmallClassesError) -> None:
+    """The refusal, naming every class too small, and one click to drop or merge them."""
+    st.error(literal(error.message))
+    count = len(error.classes)
+    row = st.container(horizontal=True, gap="small")
+    for rule, label in (
+        (
+            "drop",
+            f"Drop {'these' if count > 1 else 'this'} {count} class{'es' if count > 1 else ''}",
+        ),
+        ("merge", f"Merge {'them' if count > 1 else 'it'} into '{OTHER}'"),
+    ):
+        row.button(
+            label,
+            key=f"probe_small_{rule}",
+            on_click=use_min_class_size,
+            args=(error.minimum, rule),
+            help=f"Sets the minimum class size to {error.minimum} and {SMALL_CLASS_CHOICES[rule]}.",
+        )
 
 
 def probe_tables(result: dict[str, Any]) -> None:
@@ -122,7 +177,11 @@ def heatmap_view(stored: StoredResult) -> dict[str, bool]:
 
 def probe_section(corpus: Corpus, model: str) -> None:
     request = probe_request(corpus, model)
-    stored = analysis_section("probe", Probe(store(), corpus, request), view=heatmap_view)
+    try:
+        stored = analysis_section("probe", Probe(store(), corpus, request), view=heatmap_view)
+    except SmallClassesError as exc:
+        small_classes_way_out(exc)
+        return
     if stored is not None:
         probe_tables(stored.result)
 

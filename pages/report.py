@@ -1,4 +1,5 @@
-"""Report page: the pinned charts in order, with captions; reorder, remove, export as a bundle."""
+"""Report page: the pinned charts in order, with captions and the user's notes under a title
+they choose; reorder, remove, export as a bundle."""
 
 from __future__ import annotations
 
@@ -10,13 +11,20 @@ from analysis.core.errors import UserError
 from analysis.output.figure_files import export_stem, require_chromium
 from analysis.output.style import literal
 from analysis.report.pins import (
+    MAX_NOTE,
+    MAX_TITLE,
     Pin,
+    bare_figure,
+    default_title,
     list_pins,
     move_pin,
     pin_data,
     pin_figure,
     provenance,
     remove_pin,
+    set_note,
+    set_report_title,
+    stored_title,
 )
 from analysis.report.render import report_html, report_zip
 from pages._ui import data_downloads, require_navigation, store
@@ -25,7 +33,7 @@ require_navigation()
 st.title("Report")
 
 
-def downloads(pins: list[Pin]) -> None:
+def downloads(pins: list[Pin], title: str) -> None:
     """Both bundles are built only when clicked: the ZIP renders every chart twice."""
     try:
         require_chromium()
@@ -35,7 +43,7 @@ def downloads(pins: list[Pin]) -> None:
     row = st.container(horizontal=True, gap="small")
     row.download_button(
         "Report (HTML)",
-        partial(report_html, pins),
+        partial(report_html, pins, title),
         "embedlens-report.html",
         "text/html",
         key="report_html",
@@ -46,7 +54,7 @@ def downloads(pins: list[Pin]) -> None:
     )
     row.download_button(
         "Report (ZIP: PNG + SVG + index.md)",
-        partial(report_zip, pins),
+        partial(report_zip, pins, title),
         "embedlens-report.zip",
         "application/zip",
         key="report_zip",
@@ -67,12 +75,51 @@ def _act(action, *args) -> None:
         st.toast(literal(exc.message))
 
 
+def _save(key: str, save, *args) -> None:
+    """Text-box callback: store what the user typed (a removed chart must not crash)."""
+    _act(save, *args, st.session_state[key])
+
+
+def title_input(pins: list[Pin]) -> str:
+    """The report's title, stored as typed; empty means the default named after the corpora."""
+    default = default_title([pin.corpus for pin in pins])
+    if "report_title" not in st.session_state:
+        st.session_state["report_title"] = stored_title(store())
+    st.text_input(
+        "Report title",
+        key="report_title",
+        max_chars=MAX_TITLE,
+        placeholder=default,
+        on_change=_save,
+        args=("report_title", set_report_title),
+        help="Heads the exported HTML page and index.md; leave empty for the default.",
+    )
+    return " ".join(st.session_state["report_title"].split()) or default
+
+
+def note_input(pin: Pin) -> None:
+    """The user's note under a chart, stored with it and exported under it."""
+    key = f"pin_note_{pin.chart_id}"
+    if key not in st.session_state:
+        st.session_state[key] = pin.note
+    st.text_area(
+        "Note (exported with the chart)",
+        key=key,
+        max_chars=MAX_NOTE,
+        placeholder="What this chart shows, for the reader of the report",
+        on_change=_save,
+        args=(key, set_note, pin.chart_id),
+    )
+
+
 def pinned_chart(pin: Pin, number: int, last: bool) -> None:
+    """The chart drawn bare: its title and caption are printed once, as text, around it."""
     with st.container(border=True):
         st.subheader(f"Figure {number}. {literal(pin.title)}", anchor=False)
-        st.plotly_chart(pin_figure(pin), key=f"pin_chart_{pin.chart_id}")
+        st.plotly_chart(bare_figure(pin_figure(pin)), key=f"pin_chart_{pin.chart_id}")
         st.caption(literal(pin.caption))
         st.caption(literal(provenance(pin)))
+        note_input(pin)
         row = st.container(horizontal=True, gap="small")
         row.button(
             "Move up",
@@ -118,9 +165,10 @@ def main() -> None:
             "PNG + SVG files."
         )
         return
+    title = title_input(pins)
     count = "1 chart" if len(pins) == 1 else f"{len(pins)} charts"
     st.caption(f"{count}, in report order. Downloads are built when you click them.")
-    downloads(pins)
+    downloads(pins, title)
     for number, pin in enumerate(pins, start=1):
         pinned_chart(pin, number, last=number == len(pins))
 

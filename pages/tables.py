@@ -44,7 +44,7 @@ TABLE_TYPES = ["csv", "tsv", "parquet", "jsonl", "ndjson", "json"]
 
 
 def upload_tables() -> None:
-    """Uploaded tables are validated and stored, then appear among the choices."""
+    """Uploaded tables are validated and stored, then chosen in the Tables box below."""
     files = st.file_uploader(
         "Add tables (CSV, TSV, Parquet, JSON Lines)",
         type=TABLE_TYPES,
@@ -54,6 +54,7 @@ def upload_tables() -> None:
     if not files or not st.button("Add the uploaded tables", key="tab_add"):
         return
     limits = Limits.from_env()
+    uploaded = []
     for file in files:
         try:
             table = read_table_bytes(file.getvalue(), file.name, limits)
@@ -61,15 +62,20 @@ def upload_tables() -> None:
         except UserError as exc:
             st.error(literal(exc.message))
             continue
+        uploaded.append(table.name)
         if added:
             st.success(
                 f"Added '{literal(table.name)}' ({table.n_rows:,} rows × "
-                f"{len(table.columns)} cols)."
+                f"{len(table.columns)} cols) and chose it below."
             )
         else:
-            st.info(f"'{literal(table.name)}' is stored already with the same content.")
+            st.info(
+                f"'{literal(table.name)}' is stored already with the same content; chose it below."
+            )
         for notice in table.notices:
             st.warning(literal(f"{table.name}: {notice}"))
+    if uploaded:  # before the Tables box is drawn in this run, so it shows them
+        st.session_state["tab_tables"] = uploaded
 
 
 def manage_uploads() -> None:
@@ -93,10 +99,15 @@ def manage_uploads() -> None:
 
 
 def pick_tables(known: dict[str, Table]) -> list[Table]:
+    """The chosen tables (the demo defaults at first, the uploaded ones right after an upload)
+    with the columns to use."""
+    chosen_names = st.session_state.get("tab_tables")
+    if chosen_names is None:
+        chosen_names = [n for n in DEFAULT_TABLES if n in known]
+    st.session_state["tab_tables"] = [n for n in chosen_names if n in known]  # deleted: gone
     names = st.multiselect(
         "Tables",
         list(known),
-        default=[n for n in DEFAULT_TABLES if n in known],
         key="tab_tables",
         help="The demo tables ship with documented keys, functional dependencies and joins.",
     )

@@ -36,6 +36,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 def compare_command(args: argparse.Namespace) -> dict[str, Any]:
     # Imported here: the comparison pulls in the map and figure stack, which --help never needs.
     from analysis.compare.comparison import CompareRequest, Comparison, LayerCka, LayerRequest
+    from analysis.compare.summary import top_changed_note
 
     store = open_args_store(args)
     corpus = get_corpus(store, args.name)
@@ -54,10 +55,12 @@ def compare_command(args: argparse.Namespace) -> dict[str, Any]:
     request = CompareRequest(args.a, args.b, args.k, args.pooling, args.max_length, args.seed)
     stored = Comparison(store, corpus, request).run(progress)
     result = dict(stored.result)
+    note = top_changed_note(result)
     result["knn_overlap"] = {k: v for k, v in result["knn_overlap"].items() if k != "per_point"}
     return {
         "corpus": corpus.name,
         **result,
+        "top_changed_note": note,
         "seconds": round(stored.seconds, 3),
         "reused": stored.reused,
     }

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from analysis.cli.common import StderrProgress, open_args_store
 from analysis.core.errors import UserError
+from analysis.map.cluster_defaults import HDBSCAN_RULE, hdbscan_settings
 
 if TYPE_CHECKING:
     from analysis.map.projection import Projection
@@ -43,7 +44,17 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--model", help="model name or key (default: the first embedded)")
     p.add_argument("--method", choices=["hdbscan", "kmeans"], default="hdbscan")
     p.add_argument("--k", type=int, help="number of clusters (k-means)")
-    p.add_argument("--min-cluster-size", type=int, help="HDBSCAN minimum cluster size")
+    p.add_argument(
+        "--min-cluster-size",
+        type=int,
+        help="HDBSCAN: fewest documents a cluster may have (default: see --min-samples)",
+    )
+    p.add_argument(
+        "--min-samples",
+        type=int,
+        help="HDBSCAN: how dense a document's neighbourhood must be to start a cluster; lower "
+        f"leaves fewer documents as noise (default: {HDBSCAN_RULE})",
+    )
     p.add_argument("--pca-dims", type=int, default=50, help="reduce with PCA first (0 = no)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(handler=_cluster)
@@ -147,20 +158,35 @@ def _cluster(args: argparse.Namespace) -> dict[str, Any]:
     from analysis.map.cluster_runs import ClusterRequest
     from analysis.vectors.catalogue import load_model_vectors
 
-    request = ClusterRequest(
-        method=args.method,
-        k=args.k,
-        min_cluster_size=args.min_cluster_size,
-        pca_dims=None if args.pca_dims == 0 else args.pca_dims,
-        seed=args.seed,
-    )
+    fields = {
+        "method": args.method,
+        "k": args.k,
+        "min_cluster_size": args.min_cluster_size,
+        "min_samples": args.min_samples,
+        "pca_dims": None if args.pca_dims == 0 else args.pca_dims,
+        "seed": args.seed,
+    }
+    ClusterRequest(**fields)  # refuses bad choices before the store is opened
     store = open_args_store(args)
     corpus, record, vectors = load_model_vectors(store, args.name, args.model)
-    stored = ClusteringAnalysis(store, corpus, record, request, vectors=vectors).run()
+    request = ClusterRequest(**_with_suggested(fields, corpus.n_rows))
+    analysis = ClusteringAnalysis(store, corpus, record, request, vectors=vectors)
+    stored = analysis.run()
     return {
         "corpus": corpus.name,
         "model": record.name,
         "seconds": round(stored.seconds, 3),
         "reused": stored.reused,
         **stored.clustering.as_dict(),
+        "reading": analysis.reading(stored),
+        "notices": analysis.notices(stored),
     }
+
+
+def _with_suggested(fields: dict[str, Any], n: int) -> dict[str, Any]:
+    """HDBSCAN settings left out take the suggestion for n documents, as the Map page shows it,
+    so the page and the command line find each other's stored clustering."""
+    if fields["method"] != "hdbscan":
+        return fields
+    size, samples = hdbscan_settings(n, fields["min_cluster_size"], fields["min_samples"])
+    return {**fields, "min_cluster_size": size, "min_samples": samples}

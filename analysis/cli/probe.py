@@ -13,10 +13,12 @@ from typing import Any
 from analysis.cli.common import StderrProgress, open_args_store
 from analysis.core.analysis import StoredAnalysis
 from analysis.core.errors import UserError
+from analysis.core.results import StoredResult
 from analysis.core.store import Store
 from analysis.corpus.corpora import Corpus, get_corpus
 from analysis.models.pooling import POOLINGS
 from analysis.probes.dimension_curves import DEFAULT_DIMS
+from analysis.probes.inputs import SMALL_CLASS_RULES, SmallClassesError
 
 BULKY = ("doc_ids", "fold_of")  # kept in the store, left out of the printed JSON
 
@@ -42,6 +44,21 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         type=int,
         help="rows to probe (default: a stratified 2,000 above 5,000 rows; 0 = all)",
     )
+    p.add_argument(
+        "--min-class-size",
+        type=int,
+        default=0,
+        metavar="N",
+        help="drop or merge classes with fewer than N labelled texts (default 0: keep every "
+        "class, and refuse a label whose classes are too small for the folds, naming them)",
+    )
+    p.add_argument(
+        "--small-classes",
+        choices=SMALL_CLASS_RULES,
+        default="drop",
+        help="what happens to classes below --min-class-size: drop them, or merge them into "
+        "'other' (default drop)",
+    )
     p.add_argument("--no-tfidf", action="store_true", help="skip the TF-IDF + LR baseline")
     p.add_argument("--random-encoder", action="store_true", help="add the random-weight encoder")
     p.add_argument("--mlp", action="store_true", help="add an MLP probe and its control")
@@ -57,7 +74,7 @@ def probe_command(args: argparse.Namespace) -> dict[str, Any]:
     store = open_args_store(args)
     corpus = get_corpus(store, args.name)
     analysis = _analysis(store, corpus, args)
-    stored = analysis.run(StderrProgress("probe (texts encoded, then probes fitted)"))
+    stored = _run(analysis)
     result = {k: v for k, v in stored.result.items() if k not in BULKY}
     return {
         "corpus": corpus.name,
@@ -65,6 +82,17 @@ def probe_command(args: argparse.Namespace) -> dict[str, Any]:
         "seconds": round(stored.seconds, 3),
         "reused": stored.reused,
     }
+
+
+def _run(analysis: StoredAnalysis) -> StoredResult:
+    """Run the probe; a refusal over small classes ends with the flags that get past it."""
+    try:
+        return analysis.run(StderrProgress("probe (texts encoded, then probes fitted)"))
+    except SmallClassesError as exc:
+        raise UserError(
+            f"{exc.message} On the command line: --min-class-size {exc.minimum} "
+            "--small-classes drop (or merge)."
+        ) from exc
 
 
 def _analysis(store: Store, corpus: Corpus, args: argparse.Namespace) -> StoredAnalysis:
@@ -108,5 +136,7 @@ def _analysis(store: Store, corpus: Corpus, args: argparse.Namespace) -> StoredA
         mlp=args.mlp,
         permutations=args.permutations,
         heatmap=args.heatmap,
+        min_class_size=args.min_class_size,
+        small_classes=args.small_classes,
     )
     return Probe(store, corpus, request)

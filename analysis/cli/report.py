@@ -32,6 +32,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         help="figure formats; report.html and index.md are always written",
     )
     p.add_argument("--model", help="model name or key for the map (default: the first embedded)")
+    p.add_argument(
+        "--title", help="heading of report.html and index.md (default: named after the corpus)"
+    )
     p.set_defaults(handler=_report)
 
 
@@ -47,6 +50,7 @@ def _report(args: argparse.Namespace) -> dict[str, Any]:
         args.formats,
         args.model,
         StderrProgress("projection stage"),
+        args.title,
     )
     return {
         "corpus": args.name,

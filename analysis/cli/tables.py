@@ -127,13 +127,14 @@ def _tables(args: argparse.Namespace) -> dict[str, Any]:
     runs, params = [], {}
     for request in requests:
         progress = StderrProgress(f"tables {request.property}")
-        stored = TablePropertyRun(store, tables, request).run(progress)
+        run = TablePropertyRun(store, tables, request)
+        stored = run.run(progress)
         body = stored.result
         params |= request.params()
         runs.append(
             {
                 "property": body["property"],
-                "reading": body["reading"],
+                "reading": run.reading(stored),
                 "result_id": stored.result_id,
                 "reused": stored.reused,
                 "seconds": round(stored.seconds, 3),

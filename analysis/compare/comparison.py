@@ -21,6 +21,7 @@ from analysis.compare.similarity import (
     cka_matrix,
     distance_spearman,
     linear_cka,
+    neighbour_drift,
     neighbour_overlap,
     neighbours,
     overlap_summary,
@@ -32,10 +33,11 @@ from analysis.compare.summary import (
     overlap_counts_frame,
     overlap_frame,
 )
-from analysis.core.analysis import ChartSpec, Estimate, StoredAnalysis
+from analysis.core.analysis import ChartSpec, Estimate, StoredAnalysis, format_seconds
 from analysis.core.errors import UserError
 from analysis.core.progress import ProgressFn
 from analysis.core.results import StoredResult
+from analysis.core.speed import describe_factor, machine_factor
 from analysis.core.store import Store
 from analysis.corpus.corpora import Corpus, load_documents
 from analysis.map.default_map import corpus_map
@@ -55,7 +57,8 @@ KIND_LAYERS = "compare-layers"
 TOP_CHANGED = 20
 TEXT_CHARS = 300
 MAX_LAYER_DIGITS = 3
-COMPARE_SECONDS = 3.0  # CKA, neighbours and distances of a few thousand texts
+# CKA, neighbours and distances: about 3 s for 2,000 texts on the reference machine
+COMPARE_SECONDS_PER_TEXT = 0.0015
 
 
 @dataclass(frozen=True)
@@ -118,20 +121,21 @@ def _encoding_estimate(
     store: Store, corpus: Corpus, specs: list[str], pooling: str, max_length: int = 0
 ) -> Estimate:
     """Encoding the per-layer vectors these MODEL[:LAYER] specs need and the cache lacks (model
-    outputs are stored already), then seconds of arithmetic."""
+    outputs are stored already) at the rate measured here, then the comparison itself."""
     layered = [Representation.parse(spec) for spec in specs]
-    texts, seconds = 0, 0.0
+    arithmetic = COMPARE_SECONDS_PER_TEXT * corpus.n_rows * machine_factor()
+    bases, seconds = [], arithmetic
     for model in dict.fromkeys(rep.model for rep in layered if rep.layer is not None):
-        missing, cost = encoding_estimate(
+        cost = encoding_estimate(
             store, corpus, layer_spec(store, corpus, model), pooling, max_length
         )
-        texts, seconds = texts + missing, seconds + cost
-    if not texts:
-        return Estimate(COMPARE_SECONDS, "everything needed is stored")
-    return Estimate(
-        seconds + COMPARE_SECONDS,
-        f"{texts:,} texts need per-layer vectors first; the comparison itself takes seconds",
-    )
+        if cost.texts:
+            seconds += cost.seconds
+            bases.append(cost.basis)
+    comparison = f"the comparison {format_seconds(arithmetic)} ({describe_factor()})"
+    if not bases:
+        return Estimate(seconds, f"every vector needed is stored; {comparison}")
+    return Estimate(seconds, f"per-layer vectors first: {'; '.join(bases)}; then {comparison}")
 
 
 @dataclass(frozen=True)
@@ -298,7 +302,13 @@ def _compare(
             "per_point": np.round(overlap, 4).tolist(),
         },
         "distance_spearman": distance_spearman(a.vectors, b.vectors, request.seed),
-        "top_changed": top_changed(store, corpus, overlap, neighbours_a, neighbours_b),
+        "top_changed": top_changed(
+            store,
+            corpus,
+            overlap,
+            neighbour_drift(a.vectors, b.vectors, neighbours_a, neighbours_b),
+            (neighbours_a, neighbours_b),
+        ),
     }
 
 
@@ -306,20 +316,27 @@ def top_changed(
     store: Store,
     corpus: Corpus,
     overlap: np.ndarray,
-    neighbours_a: np.ndarray,
-    neighbours_b: np.ndarray,
+    drift: np.ndarray,
+    neighbours_ab: tuple[np.ndarray, np.ndarray],
     limit: int = TOP_CHANGED,
 ) -> list[dict[str, Any]]:
-    """The documents whose neighbourhoods changed most, with a neighbour from each side."""
+    """The documents whose neighbourhoods changed most, with a neighbour from each side.
+
+    Largest change (1 - overlap) first; overlap ties (often hundreds of texts sharing no
+    neighbour) are ordered by drift, largest first; unchanged documents are left out.
+    """
+    neighbours_a, neighbours_b = neighbours_ab
     documents = load_documents(store, corpus)
-    order = np.argsort(overlap, kind="stable")[:limit]
+    order = np.lexsort((-drift, overlap))
+    order = order[overlap[order] < 1.0][:limit]
     texts = documents["text"].tolist()
     labels = corpus.label_columns[:1]
     rows = []
     for doc in order:
         row = {
             "doc_id": int(doc),
-            "overlap": round(float(overlap[doc]), 4),
+            "change": round(1.0 - float(overlap[doc]), 4),
+            "drift": round(float(drift[doc]), 4),
             "text": _short(texts[doc]),
             "nearest_in_a": _short(texts[neighbours_a[doc, 0]]),
             "nearest_in_b": _short(texts[neighbours_b[doc, 0]]),

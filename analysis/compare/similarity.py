@@ -82,6 +82,31 @@ def neighbour_overlap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return overlap
 
 
+def neighbour_drift(
+    a: np.ndarray, b: np.ndarray, neighbours_a: np.ndarray, neighbours_b: np.ndarray
+) -> np.ndarray:
+    """Per row, how much farther one space's neighbours lie in the other space than that space's
+    own neighbours (mean cosine distance), averaged over both directions; 0 when they agree.
+
+    Overlap takes only k + 1 values, so many texts tie (hundreds may share no neighbour at all);
+    drift orders them: texts whose old neighbours moved farthest first.
+    """
+    unit_a, unit_b = unit_rows(a), unit_rows(b)
+    in_b = _mean_distance(unit_b, neighbours_a) - _mean_distance(unit_b, neighbours_b)
+    in_a = _mean_distance(unit_a, neighbours_b) - _mean_distance(unit_a, neighbours_a)
+    return 0.5 * (in_a + in_b)
+
+
+def _mean_distance(unit: np.ndarray, neighbours_of: np.ndarray) -> np.ndarray:
+    """Per row, the mean cosine distance to the rows listed in ``neighbours_of``."""
+    out = np.empty(unit.shape[0])
+    for start in range(0, unit.shape[0], 4096):
+        rows = slice(start, start + 4096)
+        cosines = np.einsum("nd,nkd->nk", unit[rows], unit[neighbours_of[rows]])
+        out[rows] = 1.0 - cosines.mean(axis=1)
+    return out
+
+
 def overlap_summary(overlap: np.ndarray, k: int) -> dict[str, Any]:
     n = overlap.size
     return {

@@ -52,6 +52,33 @@ def top_changed_frame(result: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(result["top_changed"])
 
 
+def top_changed_note(result: dict[str, Any]) -> str:
+    """How the list of most-changed texts is ranked, and how many texts it leaves out (ties
+    beyond it, unchanged texts), counted from the per-text overlap."""
+    overlap = np.asarray(result["knn_overlap"]["per_point"], dtype=float)
+    k = result["knn_overlap"]["k"]
+    unchanged = int((overlap >= 1.0).sum())
+    changed = overlap.size - unchanged
+    hidden = f"{unchanged:,} unchanged texts (all {k} neighbours shared) are not listed."
+    if not changed:
+        return f"No text's neighbourhood changed: {hidden}"
+    shown = len(result["top_changed"])
+    top = float(overlap.min())
+    tied = int((overlap == top).sum())
+    ties = (
+        f" {tied:,} texts tie at the largest change, {1.0 - top:.2f}; drift decides which "
+        "of them are listed."
+        if tied > 1
+        else ""
+    )
+    return (
+        f"Ranked by change (1 − overlap@{k}: the share of a text's {k} nearest neighbours "
+        "that A and B do not share), largest first; ties by drift (how much farther, in mean "
+        "cosine distance, each side's neighbours lie in the other space than its own). "
+        f"{shown:,} of {changed:,} changed texts listed.{ties} {hidden}"
+    )
+
+
 def layer_cka_frame(result: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(
         [

@@ -29,7 +29,7 @@ import duckdb
 from analysis.core.config import resolve_db_path
 from analysis.core.errors import UserError
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 IDLE_SECONDS = 0.1
 LOCK_WAIT_SECONDS = 60.0
 
@@ -249,12 +249,27 @@ def _migration_5(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _migration_6(con: duckdb.DuckDBPyConnection) -> None:
+    """Report: a note the user writes under each pinned chart, and the report's own settings
+    (its title), so what the user wrote is exported with the charts and outlives restarts."""
+    con.execute("ALTER TABLE pinned_charts ADD COLUMN note VARCHAR NOT NULL DEFAULT ''")
+    con.execute(
+        """
+        CREATE TABLE report_settings (
+            key VARCHAR PRIMARY KEY,          -- 'title'
+            value VARCHAR NOT NULL
+        )
+        """
+    )
+
+
 MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [
     _migration_1,
     _migration_2,
     _migration_3,
     _migration_4,
     _migration_5,
+    _migration_6,
 ]
 
 

@@ -14,8 +14,10 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from analysis.core.analysis import Estimate, format_seconds
 from analysis.core.errors import UserError
 from analysis.core.progress import ProgressFn
+from analysis.core.speed import describe_factor, machine_factor
 from analysis.core.store import Store
 from analysis.corpus.corpora import Corpus, load_documents
 from analysis.length.attention import subsample_size
@@ -42,13 +44,16 @@ from analysis.length.stats import (
 )
 from analysis.length.tempscale import transformer_of
 from analysis.models.encoders import Encoder, load_encoder
+from analysis.models.throughput import throughput
 
 VERSION = 1
-# all-MiniLM-L6-v2 on the 2-core reference machine: 5-6k tokens/s idle, ~2k with other work
-# running; the estimate takes the middle.
-TOKENS_PER_SECOND = 4000.0
-STATS_SECONDS = 1.5  # probes, bootstrap, PCA and whitening per temperature at the default size
-ATTENTION_SECONDS_PER_TEXT = 0.12  # eager attention, one text at a time, with power iteration
+# On the 2-core reference machine, scaled by this machine's measured speed (core.speed): the
+# statistics of one temperature at the default size (probes, bootstrap, PCA, whitening), the
+# token-smoothing statistics of every layer on top of the forward pass itself (a share of it),
+# and the attention diagnostics per text (eager attention, one text at a time, power iteration).
+STATS_SECONDS = 1.5
+SMOOTHING_SHARE = 0.3
+ATTENTION_SECONDS_PER_TEXT = 0.12
 CITATION = "After Zhou et al., ACL 2025 (arXiv 2410.24200)."
 
 
@@ -73,12 +78,24 @@ class Prepared:
             "tau": tau,
         }
 
-    def estimate_seconds(self) -> float:
-        """Seconds the whole run should take: tokens / measured throughput, per temperature."""
-        per_tau = self.sample.total_tokens / TOKENS_PER_SECOND + STATS_SECONDS
-        if self.request.attention:
-            per_tau += subsample_size(self.sample) * ATTENTION_SECONDS_PER_TEXT
-        return len(self.request.taus) * per_tau
+    def estimate(self, taus: int, attention: int) -> Estimate:
+        """``taus`` temperatures still to compute (``attention`` of them with the attention
+        diagnostics): the sample's tokens at the all-layers rate measured on this machine."""
+        sample, factor = self.sample, machine_factor()
+        measured = throughput(self.request.model, "layers")
+        forward = measured.seconds(sample.n_texts, sample.total_tokens) * (1 + SMOOTHING_SHARE)
+        diagnostics = subsample_size(sample) * ATTENTION_SECONDS_PER_TEXT * factor
+        seconds = taus * (forward + STATS_SECONDS * factor) + attention * diagnostics
+        basis = (
+            f"{taus} temperature(s) to compute, each "
+            f"{measured.describe(sample.n_texts, sample.total_tokens)}; {describe_factor()}"
+        )
+        if attention:
+            basis += f"; attention diagnostics {format_seconds(diagnostics)} per temperature"
+        else:  # opt-in: its cost is said before anyone ticks it
+            basis += f"; option not chosen: attention diagnostics {format_seconds(diagnostics)}"
+        per_tau = format_seconds(forward + STATS_SECONDS * factor)
+        return Estimate(seconds, f"{basis}; each further temperature {per_tau}")
 
 
 def suggested_mode(store: Store, corpus: Corpus, longest: int = DEFAULT_LENGTHS[-1]) -> str:

@@ -41,13 +41,26 @@ def _mean_tokens(report: LengthReport) -> list[float]:
     return [row["mean_tokens"] for row in report.reference["buckets"]]
 
 
+def log_ticks(values: list[float]) -> list[int]:
+    """Powers of two from below the shortest to above the longest length.
+
+    Ticks at the buckets themselves, labelled with their names, made the log axis read like a
+    list of categories (doubling lengths sit evenly apart); numbers on a doubling grid show
+    both the scale and where each bucket falls on it.
+    """
+    low = int(np.floor(np.log2(max(min(values), 1))))
+    high = int(np.ceil(np.log2(max(max(values), 2))))
+    return [2**e for e in range(low, high + 1)]
+
+
 def _length_axis(fig: go.Figure, report: LengthReport, **where: int) -> None:
-    """Log-scaled mean tokens per bucket, ticked with the bucket names."""
+    """A real log axis of mean tokens per bucket; the bucket names are in the hover text."""
+    ticks = log_ticks(_mean_tokens(report))
     fig.update_xaxes(
         type="log",
-        tickvals=_mean_tokens(report),
-        ticktext=[escape(name) for name in report.bucket_names],
-        title_text="tokens per text (log scale)",
+        tickvals=ticks,
+        ticktext=[f"{tick:,}" for tick in ticks],
+        title_text="mean tokens per text (log scale)",
         **where,
     )
 
@@ -198,6 +211,8 @@ def spread_rank_figure(report: LengthReport) -> go.Figure:
                     showlegend=col == 1,
                     mode="lines+markers",
                     line={"color": _colour(index)},
+                    text=[escape(name) for name in report.bucket_names],
+                    hovertemplate="%{text}: %{y:.3f}<extra>%{fullData.name}</extra>",
                 ),
                 row=1,
                 col=col,

@@ -19,7 +19,7 @@ from analysis.core.results import StoredResult, cached_result, find_result
 from analysis.core.store import Store
 from analysis.corpus.corpora import Corpus
 from analysis.length.attention import attention_diagnostics, subsample_size
-from analysis.length.collapse import TOKENS_PER_SECOND, LengthReport, analyse_tau, prepare
+from analysis.length.collapse import LengthReport, analyse_tau, prepare
 from analysis.length.figures import figures_for
 from analysis.length.sample import LengthRequest
 
@@ -124,13 +124,17 @@ class LengthAnalysis(Analysis[LengthReport]):
         )
 
     def estimate(self) -> Estimate:
-        sample = self.prepared.sample
-        return Estimate(
-            self.prepared.estimate_seconds(),
-            f"{sample.n_texts:,} texts ({sample.total_tokens:,} tokens) × "
-            f"{len(self.request.taus)} temperature(s) at ~{TOKENS_PER_SECOND:,.0f} tokens/s on "
-            "2 idle cores, longer while other work runs",
-        )
+        """Only the temperatures (and attention rows) not stored yet: a sweep that adds one
+        temperature costs one temperature."""
+        missing = {
+            kind: sum(
+                find_result(self.store, kind, self.prepared.params(tau), self.scope.scope_id)
+                is None
+                for tau in self.request.taus
+            )
+            for kind in self._kinds()
+        }
+        return self.prepared.estimate(missing[KIND], missing.get(ATTENTION_KIND, 0))
 
     def reading(self, result: LengthReport) -> str:
         return result.summary()

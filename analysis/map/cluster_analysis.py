@@ -2,9 +2,10 @@
 
 Clusterings live in their own table (``clusterings``), so ``find`` and ``run`` are written here on
 top of ``find_clustering`` and ``run_clustering``; keys, the job and provenance come from the
-contract. The estimate rests on throughput measured on the shared 2-core target (random unit
-vectors in 30 clusters, 384 dimensions, PCA to 50 first): HDBSCAN 1.2 s at 2,000 points and
-3.3 s at 8,000, k-means (k = 10) 0.6 s at both, silhouette and keywords included.
+contract. The estimate rests on throughput measured on the shared 2-core reference machine
+(random unit vectors in 30 clusters, 384 dimensions, PCA to 50 first): HDBSCAN 1.2 s at 2,000
+points and 3.3 s at 8,000, k-means (k = 10) 0.6 s at both, silhouette and keywords included;
+scaled by how fast this machine does numeric work now (``core.speed``).
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ import numpy as np
 
 from analysis.core.analysis import Analysis, ChartSpec, Estimate
 from analysis.core.progress import ProgressFn
+from analysis.core.speed import describe_factor, machine_factor
 from analysis.core.store import Store
 from analysis.corpus.corpora import Corpus, load_documents
+from analysis.map.cluster_reading import clustering_notices, clustering_reading
 from analysis.map.cluster_runs import (
     ClusterRequest,
     StoredClustering,
@@ -67,23 +70,20 @@ class ClusteringAnalysis(Analysis[StoredClustering]):
         return stored
 
     def estimate(self) -> Estimate:
-        per_point = SECONDS_PER_POINT[self.request.method]
+        factor = machine_factor()
+        per_point = SECONDS_PER_POINT[self.request.method] * factor
         n = self.corpus.n_rows
         return Estimate(
-            BASE_SECONDS + n * per_point,
-            f"{self.request.method} at about {1000 * per_point:.2g} ms per document on this "
-            f"2-core machine; {n:,} documents",
+            BASE_SECONDS * factor + n * per_point,
+            f"{self.request.method} at about {1000 * per_point:.2g} ms per document; "
+            f"{n:,} documents; {describe_factor()}",
         )
 
     def reading(self, result: StoredClustering) -> str:
-        summary = result.clustering.as_dict()
-        silhouette = summary["silhouette"]
-        shown = "n/a" if silhouette is None else f"{silhouette:.3f}"
-        return (
-            f"{summary['method']} with {summary['params']}: {summary['n_clusters']} clusters, "
-            f"{summary['noise']:,} noise points; cosine silhouette {shown} "
-            f"(sample {summary['silhouette_sample']:,}). Keywords by class-based TF-IDF."
-        )
+        return clustering_reading(result.clustering)
+
+    def notices(self, result: StoredClustering) -> list[str]:
+        return clustering_notices(result.clustering)
 
     def figures(
         self, result: StoredClustering, view: Mapping[str, Any] | None = None

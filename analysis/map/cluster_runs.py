@@ -27,16 +27,17 @@ class ClusterRequest:
     min_cluster_size: int | None = None
     pca_dims: int | None = 50
     seed: int = 0
+    min_samples: int | None = None
 
     def __post_init__(self) -> None:
         # Plain ints, so 3 and numpy's 3 give the same stored parameters.
-        for name in ("k", "min_cluster_size", "pca_dims", "seed"):
+        for name in ("k", "min_cluster_size", "pca_dims", "seed", "min_samples"):
             value = getattr(self, name)
             if value is not None:
                 if value != int(value):
                     raise UserError(f"{name} must be a whole number, got {value}.")
                 object.__setattr__(self, name, int(value))
-        check_choices(self.method, self.k, self.min_cluster_size, self.pca_dims)
+        check_choices(self.method, self.k, self.min_cluster_size, self.pca_dims, self.min_samples)
 
     def as_dict(self) -> dict[str, Any]:
         """The stored parameters: every field, as asked."""
@@ -137,6 +138,7 @@ def run_clustering(
         min_cluster_size=request.min_cluster_size,
         pca_dims=request.pca_dims,
         seed=request.seed,
+        min_samples=request.min_samples,
     )
     seconds = time.perf_counter() - start
     with store.transaction() as cur:

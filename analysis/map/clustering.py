@@ -20,6 +20,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.metrics import silhouette_score
 
 from analysis.core.errors import UserError
+from analysis.map.cluster_defaults import hdbscan_settings
 
 METHODS = ("hdbscan", "kmeans")
 NOISE = -1
@@ -70,11 +71,12 @@ def cluster_embeddings(
     pca_dims: int | None = 50,
     seed: int = 0,
     n_keywords: int = 8,
+    min_samples: int | None = None,
 ) -> Clustering:
     """Cluster documents by their embeddings and label each cluster with c-TF-IDF keywords.
 
-    ``params`` in the result records every setting that shaped it, with defaults resolved and
-    ``pca_dims`` set to None when no reduction was applied.
+    ``params`` in the result records every setting that shaped it, with defaults resolved
+    (``cluster_defaults.HDBSCAN_RULE``) and ``pca_dims`` set to None when no reduction was applied.
     """
     vectors = np.asarray(vectors, dtype=np.float32)
     if vectors.ndim != 2 or vectors.shape[0] != len(texts):
@@ -82,7 +84,9 @@ def cluster_embeddings(
             f"need one vector per text, got vectors of shape {vectors.shape} and {len(texts)} texts"
         )
     n = vectors.shape[0]
-    params = _resolve_params(n, method, k, min_cluster_size, pca_dims, seed, n_keywords)
+    params = _resolve_params(
+        n, method, k, (min_cluster_size, min_samples), pca_dims, seed, n_keywords
+    )
     unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     if pca_dims is not None and unit.shape[1] > pca_dims and n > pca_dims:
         reduced = PCA(n_components=pca_dims, random_state=seed).fit_transform(unit)
@@ -104,7 +108,11 @@ def cluster_embeddings(
 
 
 def check_choices(
-    method: str, k: int | None, min_cluster_size: int | None, pca_dims: int | None
+    method: str,
+    k: int | None,
+    min_cluster_size: int | None,
+    pca_dims: int | None,
+    min_samples: int | None = None,
 ) -> None:
     """The checks that need no corpus: a request is refused as soon as it is made."""
     if method not in METHODS:
@@ -113,8 +121,16 @@ def check_choices(
         )
     if pca_dims is not None and pca_dims < 1:
         raise UserError(f"pca_dims must be at least 1 (or None for no reduction), got {pca_dims}.")
-    if method == "kmeans" and min_cluster_size is not None:
-        raise UserError("min_cluster_size applies to hdbscan only; k-means takes k.")
+    given = [
+        name
+        for name, value in (("min_cluster_size", min_cluster_size), ("min_samples", min_samples))
+        if value is not None
+    ]
+    if method == "kmeans" and given:
+        verb = "applies" if len(given) == 1 else "apply"
+        raise UserError(f"{' and '.join(given)} {verb} to hdbscan only; k-means takes k.")
+    if min_samples is not None and min_samples < 1:
+        raise UserError(f"min_samples must be at least 1, got {min_samples}.")
     if method == "hdbscan" and k is not None:
         raise UserError(
             "k applies to kmeans only; hdbscan finds the number of clusters itself "
@@ -126,13 +142,17 @@ def _resolve_params(
     n: int,
     method: str,
     k: int | None,
-    min_cluster_size: int | None,
+    density: tuple[int | None, int | None],
     pca_dims: int | None,
     seed: int,
     n_keywords: int,
 ) -> dict:
-    """Check the request up front and fill in defaults: nothing is ignored or bent silently."""
-    check_choices(method, k, min_cluster_size, pca_dims)
+    """Check the request up front and fill in defaults: nothing is ignored or bent silently.
+
+    ``density``: HDBSCAN's (min_cluster_size, min_samples), None for the suggested value.
+    """
+    min_cluster_size, min_samples = density
+    check_choices(method, k, min_cluster_size, pca_dims, min_samples)
     if n < 3:
         raise UserError(f"Need at least 3 documents to cluster, got {n}.")
     if n_keywords < 1:
@@ -145,14 +165,17 @@ def _resolve_params(
                 f"(one less than the {n} documents), got {k}."
             )
         return {**params, "k": k, "n_init": KMEANS_N_INIT}
-    if min_cluster_size is None:
-        min_cluster_size = min(n, max(5, n // 100))
+    min_cluster_size, min_samples = hdbscan_settings(n, min_cluster_size, min_samples)
     if not 2 <= min_cluster_size <= n:
         raise UserError(
             f"min_cluster_size must be between 2 and the number of documents ({n}), "
             f"got {min_cluster_size}."
         )
-    return {**params, "min_cluster_size": min_cluster_size, "min_samples": min_cluster_size}
+    if min_samples > n:
+        raise UserError(
+            f"min_samples must be at most the number of documents ({n}), got {min_samples}."
+        )
+    return {**params, "min_cluster_size": min_cluster_size, "min_samples": min_samples}
 
 
 def _fit_labels(points: np.ndarray, params: dict) -> np.ndarray:

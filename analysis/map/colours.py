@@ -7,7 +7,7 @@ import pandas as pd
 
 from analysis.corpus.corpora import Corpus
 from analysis.map.clustering import Clustering
-from analysis.map.figures import MapView, map_figure
+from analysis.map.figures import DEFAULT_CATEGORIES, MapView, map_figure
 from analysis.map.projection import Projection
 
 COLOR_NONE = "(none)"
@@ -72,8 +72,10 @@ def projection_view(
     colour: str,
     clustering: Clustering | None = None,
     highlight: np.ndarray | None = None,
+    max_categories: int = DEFAULT_CATEGORIES,
 ) -> MapView:
-    """A stored map drawn the same way on the Map page and in reports."""
+    """A stored map drawn the same way on the Map page and in reports; ``max_categories``: how
+    many of the most frequent classes get a colour of their own (the rest are "other")."""
     axis = projection.params.method_name
     return map_figure(
         projection.coords,
@@ -87,4 +89,5 @@ def projection_view(
         caption=projection.caption(),
         seed=projection.params.seed,
         axis_names=tuple(f"{axis} {i}" for i in (1, 2, 3)),
+        max_categories=max_categories,
     )

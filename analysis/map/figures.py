@@ -19,7 +19,36 @@ import plotly.graph_objects as go
 from analysis.output.style import PALETTE, escape, style_figure
 
 MAX_DRAWN_POINTS = 200_000
-MAX_CATEGORIES = 30  # more legend entries than this cannot be told apart by colour
+INTEGER_CLASSES = 30  # an integer column with at most this many values is coloured as classes
+# Kelly's (1965) colours of maximum contrast, in his order (any first n are as far apart as he
+# could make them), without white (the background) and grey (kept for "other" and missing).
+# The house palette has 12 colours; a map with more classes takes these 20, which stay apart.
+KELLY_COLOURS = (
+    "#222222",
+    "#F3C300",
+    "#875692",
+    "#F38400",
+    "#A1CAF1",
+    "#BE0032",
+    "#C2B280",
+    "#008856",
+    "#E68FAC",
+    "#0067A5",
+    "#F99379",
+    "#604E97",
+    "#F6A600",
+    "#B3446C",
+    "#DCD300",
+    "#882D17",
+    "#8DB600",
+    "#654522",
+    "#E25822",
+    "#2B3D26",
+)
+MAX_CATEGORIES = len(KELLY_COLOURS)  # more named classes than colours that stay distinct: no
+DEFAULT_CATEGORIES = MAX_CATEGORIES
+LEGEND_LAST = 2000  # plotly lists legend items by rank (default 1000), then by trace order
+LEGEND_CHARS = 40  # a longer class name is cut in the legend (hover shows it whole)
 HOVER_CHARS = 200
 HOVER_LINE = 60
 FIELD_CHARS = 80
@@ -27,6 +56,7 @@ MISSING = "(missing)"
 MISSING_COLOUR = "#BBBBBB"
 OTHER_COLOUR = "#777777"
 HIGHLIGHT_OUTLINE = "#000000"
+DRAGMODE = "zoom"  # see _layout: a click selects a point only outside box / lasso mode
 UIREVISION = "embedlens-map"  # constant, so zoom and pan survive Streamlit reruns
 HOVERTEMPLATE = "%{text}<br>doc %{customdata}<extra></extra>"
 
@@ -48,6 +78,7 @@ class _Categories:
     codes: np.ndarray
     names: list[str]
     lumped: int  # how many distinct values were folded into the last, "other", code
+    other_points: int  # how many points those values cover
 
 
 def map_figure(
@@ -66,16 +97,21 @@ def map_figure(
     point_size: float | None = None,
     axis_names: tuple[str, ...] = ("dim 1", "dim 2", "dim 3"),
     height: int = 640,
+    max_categories: int = DEFAULT_CATEGORIES,
 ) -> MapView:
     """Scatter of a 2-D or 3-D projection; title, caption and all labels are plain text.
 
     ``color`` and ``hover_fields`` are aligned with ``coords`` by position, not by index.
-    Categorical colours (non-numeric, bool, or integers with at most MAX_CATEGORIES values) give
-    one trace per category, so the legend can toggle them; numbers give one colour-scaled trace.
+    Categorical colours (non-numeric, bool, or integers with at most INTEGER_CLASSES values) give
+    one trace per category, so the legend can toggle them, most frequent first; beyond the
+    ``max_categories`` most frequent (at most MAX_CATEGORIES) the rest share one grey "other".
+    Numbers give one colour-scaled trace.
     Above ``max_points`` a seeded uniform sample is drawn, always including highlighted points
     (so more than ``max_points`` are drawn if more than that are highlighted).
     """
     coords, doc_ids = _checked(coords, doc_ids, texts, color, hover_fields, max_points, axis_names)
+    if not 1 <= max_categories <= MAX_CATEGORIES:
+        raise ValueError(f"max_categories must be 1 to {MAX_CATEGORIES}, got {max_categories}")
     total = len(coords)
     highlighted = np.isin(doc_ids, highlight) if highlight is not None else np.zeros(total, bool)
     rows = _sample_rows(highlighted, max_points, seed)
@@ -91,13 +127,14 @@ def map_figure(
         traces = [points.trace(np.arange(rows.size), "documents", _marker(size, PALETTE[0]))]
         traces[0]["showlegend"] = False
     elif _is_categorical(color):
-        categories = _categories(color)
+        categories = _categories(color, max_categories)
         traces = _category_traces(points, categories, rows, size)
         legend_title = colour_label
         if categories.lumped:
             notes.append(
-                f"Colour: {len(categories.names) - 1} most frequent values of {colour_label}; "
-                f"{categories.lumped:,} others as 'other'."
+                f"Colour: the {len(categories.names) - 1} most frequent values of "
+                f"{colour_label}; {categories.lumped:,} others ({categories.other_points:,} "
+                "points) in grey as 'other'."
             )
     else:
         traces = _numeric_traces(points, _as_float(color), rows, colour_label, size)
@@ -207,9 +244,10 @@ def _wrap(text: str) -> str:
 def _hover_columns(
     hover_fields: pd.DataFrame | None, color: pd.Series | None, color_name: str
 ) -> list[tuple[str, pd.Series]]:
-    """The colour column is shown too: hover gives its real value where the legend says 'other'."""
+    """The colour column is shown too (hover gives its real value where the legend says 'other'),
+    unless it is one of the hover fields already."""
     columns = [] if hover_fields is None else list(hover_fields.items())
-    if color is not None:
+    if color is not None and color_name not in {str(name) for name, _ in columns}:
         columns.append((color_name, color))
     return [(str(name), values) for name, values in columns]
 
@@ -234,24 +272,45 @@ def _is_categorical(color: pd.Series) -> bool:
     """Small integer sets (labels, cluster ids) read better as classes than as a colour ramp."""
     if pd.api.types.is_bool_dtype(color) or not pd.api.types.is_numeric_dtype(color):
         return True
-    return pd.api.types.is_integer_dtype(color) and color.nunique() <= MAX_CATEGORIES
+    return pd.api.types.is_integer_dtype(color) and color.nunique() <= INTEGER_CLASSES
 
 
-def _categories(color: pd.Series) -> _Categories:
-    """Codes and legend names, keeping the most frequent values when there are too many."""
+def _categories(color: pd.Series, limit: int) -> _Categories:
+    """Codes and legend names, most frequent first (ties in value order); beyond ``limit``
+    values the rest become one last code, "other"."""
     categorical = pd.Categorical(color.reset_index(drop=True))
     codes = np.asarray(categorical.codes, dtype=np.int64)
-    names = [escape(name) for name in categorical.categories]
-    if len(names) <= MAX_CATEGORIES:
-        return _Categories(codes, names, lumped=0)
+    names = [str(name) for name in categorical.categories]
     counts = np.bincount(codes[codes >= 0], minlength=len(names))
-    kept = np.sort(np.argsort(-counts, kind="stable")[: MAX_CATEGORIES - 1])
-    other = kept.size
-    remap = np.full(len(names), other, dtype=np.int64)
-    remap[kept] = np.arange(other)
-    lumped = len(names) - other
+    order = np.argsort(-counts, kind="stable")
+    kept = order[:limit]
+    remap = np.full(len(names), kept.size, dtype=np.int64)
+    remap[kept] = np.arange(kept.size)
     codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
-    return _Categories(codes, [names[i] for i in kept] + [f"other ({lumped:,} values)"], lumped)
+    legend = [_legend_name(names[i]) for i in kept]
+    lumped = len(names) - kept.size
+    if not lumped:
+        return _Categories(codes, legend, lumped=0, other_points=0)
+    other_points = int(counts[order[limit:]].sum())
+    other = f"other ({lumped:,} value{'' if lumped == 1 else 's'})"
+    return _Categories(codes, [*legend, other], lumped, other_points)
+
+
+def _legend_name(value: str) -> str:
+    """Escaped and cut at LEGEND_CHARS, so a long class name cannot squeeze the map."""
+    value = " ".join(value.split())
+    if len(value) > LEGEND_CHARS:
+        value = value[: LEGEND_CHARS - 1].rstrip() + "…"
+    return escape(value)
+
+
+def category_colours(n: int) -> tuple[str, ...]:
+    """``n`` distinct colours: the house palette while it lasts, else Kelly's 20."""
+    if n <= len(PALETTE):
+        return PALETTE[:n]
+    if n <= len(KELLY_COLOURS):
+        return KELLY_COLOURS[:n]
+    raise ValueError(f"at most {len(KELLY_COLOURS)} distinct category colours, asked for {n}")
 
 
 def _as_float(color: pd.Series) -> np.ndarray:
@@ -291,19 +350,24 @@ def _marker(size: float, colour: str | np.ndarray, **extra: object) -> dict:
 def _category_traces(
     points: _Points, categories: _Categories, rows: np.ndarray, size: float
 ) -> list:
-    """One trace per category so legend clicks toggle classes; missing values last, in grey."""
+    """One trace per category so legend clicks toggle classes. The grey ones ("other", then
+    missing) are drawn first, so they never cover a coloured point, and listed last."""
     codes = categories.codes[rows]
-    other = len(categories.names) - 1 if categories.lumped else -1
-    traces = []
+    named = len(categories.names) - (1 if categories.lumped else 0)
+    colours = [*category_colours(named), OTHER_COLOUR]
+    coloured, grey = [], []
     for code, name in enumerate(categories.names):
         idx = np.flatnonzero(codes == code)
         if idx.size:
-            colour = OTHER_COLOUR if code == other else PALETTE[code % len(PALETTE)]
-            traces.append(points.trace(idx, name, _marker(size, colour)))
+            (grey if code >= named else coloured).append(
+                points.trace(idx, name, _marker(size, colours[code]))
+            )
     missing = np.flatnonzero(codes < 0)
     if missing.size:
-        traces.append(points.trace(missing, MISSING, _marker(size, MISSING_COLOUR)))
-    return traces
+        grey.append(points.trace(missing, MISSING, _marker(size, MISSING_COLOUR)))
+    for trace in grey:
+        trace["legendrank"] = LEGEND_LAST
+    return [*grey, *coloured]
 
 
 def _numeric_traces(
@@ -343,7 +407,12 @@ def _highlight_trace(points: _Points, mask: np.ndarray, name: str, size: float) 
 
 
 def _layout(fig: go.Figure, dims: int, axis_names: tuple[str, ...], legend_title: str) -> None:
-    """Tick labels hidden: projection axes have no units, and numbers on them invite misreading."""
+    """Tick labels hidden: projection axes have no units, and numbers on them invite misreading.
+
+    Dragging zooms by default, never selects: Streamlit's chart (1.67, PlotlyChart) turns click
+    selection off while the drag mode is box or lasso select, so only in zoom or pan mode does a
+    click on a point select it. Box and lasso stay one click away in the mode bar.
+    """
     axes = [
         {
             "title": {"text": escape(name)},
@@ -355,7 +424,7 @@ def _layout(fig: go.Figure, dims: int, axis_names: tuple[str, ...], legend_title
         for name in axis_names[:dims]
     ]
     if dims == 2:
-        fig.update_layout(xaxis=axes[0], yaxis=axes[1], dragmode="lasso")
+        fig.update_layout(xaxis=axes[0], yaxis=axes[1], dragmode=DRAGMODE)
     else:
         fig.update_layout(scene={"xaxis": axes[0], "yaxis": axes[1], "zaxis": axes[2]})
     fig.update_layout(

@@ -4,27 +4,32 @@ Maps live in their own tables (``projections``, ``projection_coords``), not in
 ``analysis_results``, so ``find`` and ``run`` are written here on top of ``find_projection`` and
 ``project``; the keys, the job and the provenance come from the contract like every analysis's.
 
-The estimate rests on throughput measured on the shared 2-core target (random unit vectors in 30
-clusters, 384 dimensions, 2,000 and 8,000 points): PCA 0.03 s and 1.2 s, UMAP 2.3 s and 14 s
-(neighbour search and layout), t-SNE 9 s and 63 s, faithfulness 0.5 s and 2.6 s (a sample of at
-most 5,000 points). The costs per point below are rounded from the larger run.
+The estimate rests on throughput measured on the shared 2-core reference machine (random unit
+vectors in 30 clusters, 384 dimensions, 2,000 and 8,000 points): PCA 0.03 s and 1.2 s, UMAP 2.3 s
+and 14 s (neighbour search and layout), t-SNE 9 s and 63 s, faithfulness 0.5 s and 2.6 s (a
+sample of at most 5,000 points), scaled by how fast this machine does numeric work now
+(``core.speed``). The costs per point below are rounded from the larger run.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from analysis.core.analysis import Analysis, ChartSpec, Estimate
+from analysis.core.analysis import Analysis, ChartSpec, Estimate, format_seconds
 from analysis.core.progress import ProgressFn
+from analysis.core.speed import describe_factor, machine_factor
 from analysis.core.store import Store
 from analysis.corpus.corpora import Corpus, load_documents
 from analysis.map.cluster_runs import latest_clustering
 from analysis.map.colours import cluster_choice, color_choices, projection_view
-from analysis.map.figures import MAX_DRAWN_POINTS
+from analysis.map.figures import DEFAULT_CATEGORIES, MAX_DRAWN_POINTS
 from analysis.map.projection import (
     Projection,
     ProjectionParams,
@@ -37,7 +42,25 @@ from analysis.vectors.catalogue import CorpusModel
 #: Seconds per document, measured (see the module docstring); t-SNE grows faster than linearly.
 SECONDS_PER_POINT = {"pca": 0.00015, "umap": 0.002, "tsne": 0.008}
 QUALITY_SECONDS_PER_POINT = 0.0003  # trustworthiness, continuity and kNN recall
-UMAP_COMPILE_SECONDS = 45  # numba compiles UMAP once per process unless the server warmed up
+# Before the first UMAP of a process: importing umap-learn and compiling its numba code, or only
+# loading it from numba's on-disk cache when an earlier process compiled it on this machine.
+UMAP_COMPILE_SECONDS = 45
+UMAP_CACHED_SECONDS = 4
+
+
+def numba_cache_exists() -> bool:
+    """Whether numba's on-disk cache holds umap-learn's compiled functions already."""
+    spec = importlib.util.find_spec("umap")
+    if spec is None or spec.origin is None:
+        return False
+    return any((Path(spec.origin).parent / "__pycache__").glob("*.nbi"))
+
+
+def umap_compiled() -> bool:
+    """Whether umap-learn's layout is compiled in this process (by the warm-up or a map)."""
+    layouts = sys.modules.get("umap.layouts")
+    jitted = getattr(layouts, "_nb_optimize_layout_euclidean_single_epoch", None)
+    return bool(getattr(jitted, "signatures", None))
 
 
 class ProjectionAnalysis(Analysis[Projection]):
@@ -79,15 +102,19 @@ class ProjectionAnalysis(Analysis[Projection]):
         return project(self.store, self.corpus, self.record, self.effective, progress, self.vectors)
 
     def estimate(self) -> Estimate:
-        n, method = self.corpus.n_rows, self.effective.method
-        seconds = n * (SECONDS_PER_POINT[method] + QUALITY_SECONDS_PER_POINT)
-        per_ms = 1000 * SECONDS_PER_POINT[method]
+        n, method, factor = self.corpus.n_rows, self.effective.method, machine_factor()
+        seconds = n * (SECONDS_PER_POINT[method] + QUALITY_SECONDS_PER_POINT) * factor
+        per_ms = 1000 * SECONDS_PER_POINT[method] * factor
         basis = (
-            f"{self.effective.method_name} at about {per_ms:.2g} ms per document on this 2-core "
-            f"machine, plus its faithfulness; {n:,} documents"
+            f"{self.effective.method_name} at about {per_ms:.2g} ms per document plus its "
+            f"faithfulness; {n:,} documents; {describe_factor()}"
         )
-        if method == "umap":
-            basis += f"; the first UMAP of a server may compile for {UMAP_COMPILE_SECONDS} s more"
+        if method == "umap" and not umap_compiled():
+            cached = numba_cache_exists()
+            first = (UMAP_CACHED_SECONDS if cached else UMAP_COMPILE_SECONDS) * factor
+            seconds += first
+            what = "loading compiled UMAP code" if cached else "compiling UMAP"
+            basis += f"; includes {what} once per process ({format_seconds(first)})"
         if method == "tsne":
             basis += "; more per document on larger corpora"
         return Estimate(seconds, basis)
@@ -120,7 +147,8 @@ class ProjectionAnalysis(Analysis[Projection]):
 
     def figures(self, result: Projection, view: Mapping[str, Any] | None = None) -> list[ChartSpec]:
         """The map; ``view`` may hold 'colour' (a ``color_choices`` entry, default the first
-        without clusters) and 'highlight' (doc ids ringed on the map, e.g. search results)."""
+        without clusters), 'highlight' (doc ids ringed on the map, e.g. search results) and
+        'categories' (how many classes get a colour of their own, default DEFAULT_CATEGORIES)."""
         view = view or {}
         corpus = self.corpus
         colour = view.get("colour") or color_choices(corpus, has_clusters=False)[0]
@@ -132,7 +160,13 @@ class ProjectionAnalysis(Analysis[Projection]):
         if documents is None:
             documents = load_documents(self.store, corpus)
         drawn = projection_view(
-            result, documents, corpus, colour, clustering, view.get("highlight")
+            result,
+            documents,
+            corpus,
+            colour,
+            clustering,
+            view.get("highlight"),
+            view.get("categories", DEFAULT_CATEGORIES),
         )
         axes = ["x", "y", "z"][: result.params.dims]
         data = pd.concat(

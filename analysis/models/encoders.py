@@ -417,11 +417,6 @@ _LOADED: dict[str, Encoder] = {}
 _LOAD_LOCK = threading.Lock()
 
 
-def is_loaded(spec: str) -> bool:
-    """Whether this spec's model is in memory already (time estimates leave out loading)."""
-    return (spec or "default").strip() in _LOADED
-
-
 def load_encoder(spec: str, corpus_texts: Sequence[str] | None = None) -> Encoder:
     """The encoder for a user's model spec, loaded once per process.
 

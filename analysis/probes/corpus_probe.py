@@ -3,7 +3,9 @@ as before the analyses had a common contract.
 
 Their stored parameters are the request as given, with the model pinned by the key its weights
 are expected to hash to (not resolved against the store: results stored that way must still be
-found), plus the fixed parts of the method, so a stored result says how it was made.
+found), plus the fixed parts of the method, so a stored result says how it was made. A minimum
+class size of 0 (keep every class) is left out for the same reason: results stored before the
+option existed keep every class, and are found again.
 """
 
 from __future__ import annotations
@@ -35,5 +37,8 @@ class CorpusProbe(StoredAnalysis, Generic[RequestT]):
             name: list(value) if isinstance(value, tuple) else value
             for name, value in asdict(self.request).items()
         }
+        if not request.get("min_class_size"):  # every class kept: the key results always had
+            request.pop("min_class_size", None)
+            request.pop("small_classes", None)
         model_key = expected_key(self.request.model) or self.request.model
         return {**request, "model_key": model_key, **self.method}

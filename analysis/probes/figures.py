@@ -36,8 +36,22 @@ def provenance(result: dict[str, Any], corpus: str) -> str:
     )
     return (
         f"Corpus {escape(corpus)}, label '{escape(result['label_column'])}': n = {result['n']:,}"
-        f"{sampled}, K = {result['k']} classes. Model {escape(result['model'])}, "
-        f"{result['pooling']} pooling per layer. {result['cv']}, seed {result['seed']}."
+        f"{sampled}, K = {result['k']} classes{_small_classes(result)}. Model "
+        f"{escape(result['model'])}, {result['pooling']} pooling per layer. "
+        f"{escape(result['cv'])}, seed {result['seed']}."
+    )
+
+
+def _small_classes(result: dict[str, Any]) -> str:
+    """What a minimum class size did to the label, if anything (the notice names the classes)."""
+    done = result.get("small_classes")
+    if not done:
+        return ""
+    count = len(done["classes"])
+    what = f"merged into '{escape(done['merged_into'])}'" if done["rule"] == "merge" else "dropped"
+    return (
+        f" ({count} class{'es' if count > 1 else ''} under {done['min_class_size']:,} "
+        f"examples {what})"
     )
 
 

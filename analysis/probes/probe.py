@@ -166,7 +166,14 @@ def _compute(
     store: Store, corpus: Corpus, request: ProbeRequest, progress: ProgressFn | None
 ) -> dict[str, Any]:
     data = probe_data(
-        store, corpus, request.label_column, request.group_column, request.subsample, request.seed
+        store,
+        corpus,
+        request.label_column,
+        request.group_column,
+        request.subsample,
+        request.seed,
+        request.min_class_size,
+        request.small_classes,
     )
     folds = make_folds(data, request.folds, request.seed)
     info = _layer_info(request.model)
@@ -269,6 +276,7 @@ def _fit(run: _Run) -> dict[str, Any]:
         "k": data.k,
         "classes": data.classes,
         "class_counts": data.class_counts(),
+        "small_classes": data.small_classes,
         "folds": len(run.folds),
         "seed": request.seed,
         "cv": _cv_description(request),

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from analysis.core.errors import UserError
 from analysis.models.pooling import POOLINGS
 from analysis.probes.dimension_curves import DEFAULT_DIMS
+from analysis.probes.inputs import check_small_classes
 
 # The paper-mode protocol of Jin et al. (COLING 2025): fixed, so part of every stored result.
 PAPER_RANDOM_STATE = 42
@@ -51,9 +52,12 @@ class ProbeRequest:
     mlp: bool = False
     permutations: int = 0
     heatmap: bool = False
+    min_class_size: int = 0  # 0 = keep every class (and refuse ones too small for the folds)
+    small_classes: str = "drop"  # what happens to classes below min_class_size: drop | merge
 
     def __post_init__(self) -> None:
         _check_layers(self.model, self.pooling)
+        check_small_classes(self.min_class_size, self.small_classes)
         if self.permutations and not 10 <= self.permutations <= 1000:
             raise UserError("Use between 10 and 1,000 permutations (or 0 for none).")
         object.__setattr__(self, "dims", tuple(sorted({int(d) for d in self.dims})))

@@ -3,7 +3,12 @@
 A pinned chart is stored as plotly figure JSON with its title, caption and provenance, so the
 report is exactly what the user saw when pinning, survives a restart, and does not change when
 the corpus is re-embedded or deleted later. The same exporters also write the CLI's report of a
-corpus's standard figures, so both read alike.
+corpus's standard figures, so both read alike. What the user writes (the report's title, a note
+under each chart) is stored with it and exported with it.
+
+A styled figure carries its title and provenance caption inside the plot, so an exported PNG
+still says how it was made. Where a report prints the title and caption as text beside the
+chart, it shows the ``bare_figure`` instead, so each appears once.
 """
 
 from __future__ import annotations
@@ -23,8 +28,12 @@ from analysis.core.store import Store, first_row
 
 _PIN_COLUMNS = (
     "chart_id, position, title, caption, analysis, corpus, model, figure_json, data_json, "
-    "created_at"
+    "created_at, note"
 )
+REPORT_TITLE = "EmbedLens report"
+MAX_TITLE = 200
+MAX_NOTE = 10_000
+BARE_TOP, BARE_BOTTOM = 30, 64  # margins once title and caption are printed beside the chart
 
 
 @dataclass(frozen=True)
@@ -38,6 +47,7 @@ class Chart:
     model: str
     figure: go.Figure = field(repr=False)
     created_at: dt.datetime
+    note: str = ""  # the user's own words under the chart
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,7 @@ class Pin:
     figure_json: str = field(repr=False)
     data_json: str | None = field(repr=False)
     created_at: dt.datetime
+    note: str
 
     def chart(self) -> Chart:
         return Chart(
@@ -64,6 +75,7 @@ class Pin:
             model=self.model,
             figure=pin_figure(self),
             created_at=self.created_at,
+            note=self.note,
         )
 
 
@@ -86,6 +98,31 @@ def figure_caption(fig: go.Figure) -> str:
     """The provenance caption style_figure keeps in ``layout.meta``; '' for unstyled figures."""
     meta = fig.layout.meta
     return plain_text(meta.get("caption")) if isinstance(meta, dict) else ""
+
+
+def bare_figure(fig: go.Figure) -> go.Figure:
+    """A copy without the title and the provenance caption drawn inside the plot, for a page
+    that prints both as text beside it; the margins they took are given back to the plot."""
+    caption = _words(figure_caption(fig))
+    bare = go.Figure(fig)
+    notes = bare.layout.annotations
+    kept = [note for note in notes if not caption or _words(plain_text(note.text)) != caption]
+    bare.layout.annotations = kept  # (update_layout ignores an empty list)
+    bare.update_layout(title_text=None, meta=None)  # the caption's plain copy goes too
+    margin, height = bare.layout.margin, bare.layout.height
+    if height is not None and margin.t is not None and margin.b is not None:
+        bottom = BARE_BOTTOM if len(kept) < len(notes) else margin.b
+        bare.update_layout(
+            height=height - (margin.t - BARE_TOP) - (margin.b - bottom),
+            margin={"t": BARE_TOP, "b": bottom},
+        )
+    return bare
+
+
+def _words(text: str) -> str:
+    """Text without whitespace: a caption wrapped into the plot breaks lines at spaces and
+    after hyphens ('all-<br>MiniLM'), so only the rest of it compares."""
+    return "".join(text.split())
 
 
 def pin_chart(
@@ -121,6 +158,46 @@ def pin_chart(
 def list_pins(store: Store) -> list[Pin]:
     rows = store.fetch_all(f"SELECT {_PIN_COLUMNS} FROM pinned_charts ORDER BY position, chart_id")
     return [Pin(*row) for row in rows]
+
+
+def set_note(store: Store, chart_id: int, note: str) -> None:
+    """Keep the user's note under a chart (trimmed; '' removes it)."""
+    note = note.strip()
+    if len(note) > MAX_NOTE:
+        raise UserError(f"A note can have at most {MAX_NOTE:,} characters, not {len(note):,}.")
+    with store.transaction() as cur:
+        cur.execute("UPDATE pinned_charts SET note = ? WHERE chart_id = ?", [note, chart_id])
+
+
+def default_title(corpora: list[str]) -> str:
+    """'EmbedLens report: reviews' for one corpus, up to three named, else how many."""
+    names = list(dict.fromkeys(corpora))
+    if not names:
+        return REPORT_TITLE
+    if len(names) <= 3:
+        return f"{REPORT_TITLE}: {', '.join(names)}"
+    return f"{REPORT_TITLE}: {len(names)} corpora"
+
+
+def stored_title(store: Store) -> str:
+    """The title the user gave the report; '' when they gave none."""
+    row = first_row(store.fetch_all("SELECT value FROM report_settings WHERE key = 'title'"))
+    return str(row[0]) if row is not None else ""
+
+
+def report_title(store: Store, pins: list[Pin] | None = None) -> str:
+    """The title the user gave the report, or one made from the pinned charts' corpora."""
+    pins = list_pins(store) if pins is None else pins
+    return stored_title(store) or default_title([pin.corpus for pin in pins])
+
+
+def set_report_title(store: Store, title: str) -> None:
+    """Keep the report's title; '' goes back to the default made from the corpora."""
+    title = " ".join(title.split())
+    if len(title) > MAX_TITLE:
+        raise UserError(f"A report title can have at most {MAX_TITLE} characters.")
+    with store.transaction() as cur:
+        cur.execute("INSERT OR REPLACE INTO report_settings VALUES ('title', ?)", [title])
 
 
 def move_pin(store: Store, chart_id: int, direction: int) -> None:

@@ -1,7 +1,8 @@
 """The report as files: one self-contained offline HTML page, or PNG + SVG + index.md in a ZIP.
 
 Pinned charts and freshly built standard charts render the same way, so a report written by the
-CLI reads like one exported from the Report page.
+CLI reads like one exported from the Report page. Each chart's title and caption are printed
+once, as text beside a bare figure; the figure files keep them inside (they travel alone).
 """
 
 from __future__ import annotations
@@ -25,10 +26,7 @@ from analysis.output.figure_files import (
     require_chromium,
 )
 from analysis.output.style import literal
-from analysis.report.pins import Chart, Pin, provenance
-
-REPORT_TITLE = "EmbedLens report"
-
+from analysis.report.pins import REPORT_TITLE, Chart, Pin, bare_figure, provenance
 
 ZIP_FORMATS = ("png", "svg")
 
@@ -39,6 +37,7 @@ h1 { font-size: 1.6em; margin-bottom: 0.2em; }
 .generated, .provenance { color: #666; font-size: 0.85em; }
 section { margin: 2.5em 0; border-top: 1px solid #ddd; padding-top: 1em; }
 .caption { font-size: 0.9em; color: #444; }
+.note { white-space: pre-wrap; }
 """
 
 
@@ -57,9 +56,11 @@ def report_html(
     count = "1 chart" if len(charts) == 1 else f"{len(charts)} charts"
     sections = [
         f'<section id="figure-{index}">\n<h2>Figure {index}. {html.escape(chart.title)}</h2>\n'
-        f"{figure_html(chart.figure, full=False)}\n"
+        f"{figure_html(bare_figure(chart.figure), full=False)}\n"
         f'<p class="caption">{html.escape(chart.caption)}</p>\n'
-        f'<p class="provenance">{html.escape(provenance(chart))}</p>\n</section>'
+        f'<p class="provenance">{html.escape(provenance(chart))}</p>\n'
+        + (f'<p class="note">{html.escape(chart.note)}</p>\n' if chart.note else "")
+        + "</section>"
         for index, chart in enumerate(charts, start=1)
     ]
     return "\n".join(
@@ -76,11 +77,11 @@ def report_html(
 
 
 def _index_markdown(
-    charts: Sequence[Chart], files: Sequence[Sequence[str]], generated: dt.datetime
+    charts: Sequence[Chart], files: Sequence[Sequence[str]], generated: dt.datetime, title: str
 ) -> str:
-    """The bundle's table of contents: title, caption, provenance and file names per chart."""
+    """The bundle's table of contents: title, caption, provenance, note and files per chart."""
     lines = [
-        f"# {REPORT_TITLE}",
+        f"# {literal(title)}",
         "",
         f"Generated {generated:%Y-%m-%d %H:%M}. Interactive version: [report.html](report.html)",
     ]
@@ -94,9 +95,15 @@ def _index_markdown(
             "",
             f"*{literal(provenance(chart))}*",
             "",
+            *(_quoted(chart.note) if chart.note else []),
             f"Files: {links}" if links else "Files: in report.html only",
         ]
     return "\n".join(lines) + "\n"
+
+
+def _quoted(note: str) -> list[str]:
+    """The user's note as a Markdown quote, every line literal, then a blank line."""
+    return [*(f"> {literal(line)}" if line.strip() else ">" for line in note.splitlines()), ""]
 
 
 def check_formats(formats: Sequence[str]) -> list[str]:
@@ -111,7 +118,10 @@ def check_formats(formats: Sequence[str]) -> list[str]:
 
 
 def report_files(
-    items: Sequence[Pin | Chart], formats: Sequence[str], scale: float = DEFAULT_SCALE
+    items: Sequence[Pin | Chart],
+    formats: Sequence[str],
+    scale: float = DEFAULT_SCALE,
+    title: str = REPORT_TITLE,
 ) -> dict[str, bytes]:
     """Each chart in each format, report.html and index.md; numbered, so names cannot clash."""
     formats = check_formats(formats)
@@ -132,15 +142,17 @@ def report_files(
     }
     generated = dt.datetime.now()
     names = [[f"{stem}.{fmt}" for fmt in formats] for stem in stems]
-    files["report.html"] = report_html(charts, generated=generated).encode("utf-8")
-    files["index.md"] = _index_markdown(charts, names, generated).encode("utf-8")
+    files["report.html"] = report_html(charts, title, generated).encode("utf-8")
+    files["index.md"] = _index_markdown(charts, names, generated, title).encode("utf-8")
     return files
 
 
-def report_zip(items: Sequence[Pin | Chart], scale: float = DEFAULT_SCALE) -> bytes:
+def report_zip(
+    items: Sequence[Pin | Chart], title: str = REPORT_TITLE, scale: float = DEFAULT_SCALE
+) -> bytes:
     """PNG + SVG of every chart, index.md and report.html in one ZIP archive."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, blob in report_files(items, ZIP_FORMATS, scale).items():
+        for name, blob in report_files(items, ZIP_FORMATS, scale, title).items():
             archive.writestr(name, blob)
     return buffer.getvalue()

@@ -18,7 +18,7 @@ from analysis.core.progress import ProgressFn
 from analysis.core.store import Store
 from analysis.corpus.corpora import Corpus, get_corpus, load_documents
 from analysis.corpus.figures import label_counts, length_histogram
-from analysis.report.pins import Chart, figure_caption, figure_title
+from analysis.report.pins import Chart, default_title, figure_caption, figure_title
 from analysis.report.render import check_formats, report_files
 
 ANALYSES = ("map", "corpus", "length", "probe")
@@ -132,8 +132,11 @@ def write_report(
     formats: Sequence[str] = ("png", "svg", "html"),
     model: str | None = None,
     progress: ProgressFn | None = None,
+    title: str | None = None,
 ) -> list[Path]:
     """The CLI's report: figure files, report.html and index.md in ``out``; the paths written.
+
+    ``title`` heads report.html and index.md (default: 'EmbedLens report: <corpus>').
 
     Formats and the browser are checked before anything is computed, so a missing Chromium
     fails in a second, not after a UMAP run.
@@ -142,7 +145,7 @@ def write_report(
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out}: exists and is not a folder.")
     charts = standard_charts(store, corpus_name, analyses, model, progress)
-    files = report_files(charts, formats)
+    files = report_files(charts, formats, title=title or default_title([corpus_name]))
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, blob in files.items():

@@ -1,10 +1,13 @@
 """How long a table-property run will take, said before it starts.
 
-Per property, seconds per column of a table for the bundled MiniLM on this 2-core machine,
-measured on the demo employees table (200 rows x 10 columns, default settings, nothing cached);
-order properties scale with K, sample fidelity with ratios x samples. LSA costs a small fraction,
-loading a transformer the first time a few seconds. Cached serialisations make reruns faster, so
-the estimate is an upper bound.
+Per property, seconds per column of a table for the bundled MiniLM on the 2-core reference
+machine, measured by bench/estimates.py on the Tables page's default demo tables (countries 71 x 8
+and employees 200 x 10, default settings, nothing cached, other work running: load about 4.5);
+order properties scale with K, sample fidelity with ratios x samples. Table runs are
+model work, so the per-column costs are scaled by how long a reference batch (32 texts of 40
+tokens) takes here with the model's measured throughput (``models.throughput``) against the
+reference machine (measuring loads the model, so loading is not part of the run). LSA costs a
+small fraction. Cached serialisations make reruns faster, so the estimate is an upper bound.
 """
 
 from __future__ import annotations
@@ -12,29 +15,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from analysis.core.analysis import Estimate
-from analysis.models.encoders import is_loaded
+from analysis.core.speed import machine_factor
+from analysis.models.throughput import throughput
 from analysis.tables.context import DEFAULT_RATIOS, DEFAULT_SAMPLES, TablesRequest
 from analysis.tables.data import Table
 from analysis.tables.permutations import DEFAULT_PERMUTATIONS
 
 SECONDS_PER_COLUMN = {
-    "row-order": 0.25,
-    "column-order": 0.6,
-    "join": 0.03,
-    "functional-dependencies": 0.25,
-    "sample-fidelity": 0.45,
-    "entity-stability": 0.15,
-    "perturbation": 0.45,
-    "heterogeneous-context": 0.2,
+    "row-order": 0.16,
+    "column-order": 0.38,
+    "join": 0.025,
+    "functional-dependencies": 0.12,
+    "sample-fidelity": 0.19,
+    "entity-stability": 0.1,
+    "perturbation": 0.2,
+    "heterogeneous-context": 0.12,
 }
 SCALES_WITH_K = ("row-order", "column-order")
-MODEL_LOAD_SECONDS = 6.0
 LSA_FACTOR = 0.1
 MIN_SECONDS = 1.0  # storing the result and drawing it, however small the tables
-BASIS = (
-    "on 2 idle cores; longer while other work runs, such as the Map's one-time UMAP "
-    "compilation after start"
-)
+REFERENCE_BATCH = (32, 32 * 40)  # texts, tokens
+REFERENCE_BATCH_SECONDS = 0.17  # the bundled MiniLM's output on the reference machine
 
 
 def _scale(request: TablesRequest) -> float:
@@ -45,14 +46,24 @@ def _scale(request: TablesRequest) -> float:
     return 1.0
 
 
+def _model_factor(model: str) -> float:
+    """Seconds of this model here per second of the bundled MiniLM on the reference machine."""
+    return throughput(model, "output").seconds(*REFERENCE_BATCH) / REFERENCE_BATCH_SECONDS
+
+
 def estimate_run(tables: Sequence[Table], request: TablesRequest) -> Estimate:
-    """Seconds per column of every table, for every model, plus loading the models not loaded."""
+    """Seconds per column of every table, for every model, at each model's measured speed."""
     columns = sum(len(t.columns) for t in tables)
     per_model = SECONDS_PER_COLUMN[request.property] * columns * _scale(request)
-    total = 0.0
+    total, rates = 0.0, []
     for model in request.models:
         if model == "lsa":
-            total += per_model * LSA_FACTOR
-        else:
-            total += per_model + (0.0 if is_loaded(model) else MODEL_LOAD_SECONDS)
-    return Estimate(max(total, MIN_SECONDS), BASIS)
+            total += per_model * LSA_FACTOR * machine_factor()
+            continue
+        factor = _model_factor(model)  # measuring loads the model: the run will not
+        total += per_model * factor
+        rates.append(f"{model} at {factor:.1f}x the reference time")
+    basis = f"{columns} columns; " + (
+        "models measured on this machine: " + ", ".join(rates) if rates else "LSA only"
+    )
+    return Estimate(max(total, MIN_SECONDS), basis)

@@ -30,6 +30,7 @@ from analysis.tables.serialise import CELL
 PROPERTY = "functional-dependencies"
 CONTEXT_FREE = "context-free"
 CONDITION = "FD vs matched non-FD"
+SHOWN_FDS = 12  # named in the reading; the page's table and the data list every one
 
 
 def cell_mode(encoder: TableEncoder) -> str:
@@ -258,13 +259,37 @@ def run_functional_dependencies(ctx: PropertyContext) -> PropertyOutput:
     )
 
 
+def discovered_text(listings: dict[str, dict[str, Any]], shown: int = SHOWN_FDS) -> str:
+    """'2 exact FD(s) discovered in 1 table(s): countries: country -> capital, ...': the
+    dependencies themselves, not only how many (the first ``shown``; the table lists all)."""
+    named = [
+        f"{table}: {fd['determinant']} -> {fd['dependent']}"
+        for table, listing in listings.items()
+        for fd in listing["discovered"]
+    ]
+    head = f"{len(named)} exact FD(s) discovered in {len(listings)} table(s)"
+    if not named:
+        return head
+    more = f" and {len(named) - shown} more" if len(named) > shown else ""
+    return f"{head} ({', '.join(named[:shown])}{more})"
+
+
+def discovered_frame(result: dict[str, Any]) -> pd.DataFrame:
+    """Every discovered FD, per table, with whether the table's documentation declares it."""
+    rows = [
+        {"table": table, **fd}
+        for table, listing in result["extra"]["fds"].items()
+        for fd in listing["discovered"]
+    ]
+    return pd.DataFrame(rows, columns=["table", "determinant", "dependent", "declared"])
+
+
 def reading_functional_dependencies(groups: Sequence[ScoreGroup], extra: dict[str, Any]) -> str:
     """One sentence per model: how many FDs beat their matched baseline, and by how much."""
     by_model: dict[str, list[ScoreGroup]] = {}
     for group in groups:
         by_model.setdefault(group.model, []).append(group)
-    found = sum(len(listing["discovered"]) for listing in extra["fds"].values())
-    parts = [f"{found} exact FD(s) discovered in {len(extra['fds'])} table(s)"]
+    parts = [discovered_text(extra["fds"])]
     for model, own in by_model.items():
         measured = [g for g in own if g.extra.get("measured")]
         if not measured:

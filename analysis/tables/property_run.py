@@ -23,7 +23,7 @@ from analysis.tables.estimate import estimate_run
 from analysis.tables.figure_sets import figures_for
 from analysis.tables.figures import groups_of
 from analysis.tables.properties import CITATION, PROPERTIES
-from analysis.tables.readings import unscored_notices
+from analysis.tables.readings import unscored_notices, window_text
 from analysis.tables.runs import KIND_PREFIX, request_of, run_params, stored_params
 
 
@@ -98,7 +98,12 @@ class TablePropertyRun(StoredAnalysis):
         return estimate_run(self.tables, self.request)
 
     def reading(self, result: StoredResult) -> str:
-        return result.result["reading"]
+        """How much of each table the model saw, then the property's reading; both derived
+        from the stored groups, so runs stored before either was said have them too."""
+        data = result.result
+        groups = groups_of(data)
+        prop = PROPERTIES[data["property"]]
+        return window_text(groups, data["tables"]) + prop.reading(groups, data["extra"])
 
     def notices(self, result: StoredResult) -> list[str]:
         """Derived from the groups, so runs stored before notices existed have them too."""

@@ -1,6 +1,6 @@
 """What a table-property result says in words: the one-line readings of the variant properties
-(mean scores per model over tables, with K and what was skipped), the notices on groups that got
-no score, and the settings a run was made with."""
+(mean scores per model over tables, with K and what was skipped), how much of each table the
+model saw, the notices on groups that got no score, and the settings a run was made with."""
 
 from __future__ import annotations
 
@@ -88,6 +88,28 @@ def unscored_notices(groups: Sequence[ScoreGroup]) -> list[str]:
 
 def _notes(groups: Sequence[ScoreGroup], status: str, describe: Callable[[ScoreGroup], str]) -> str:
     return "; ".join(sorted({describe(g) for g in groups if g.status == status}))
+
+
+def window_text(groups: Sequence[ScoreGroup], tables: Sequence[dict[str, Any]]) -> str:
+    """'The model saw 7-14 of 1,704 rows of gapminder ...': said first, because a score on a
+    few leading rows of a large table says nothing about the rest of it. '' when every scored
+    group used every row."""
+    total = {table["name"]: table["rows"] for table in tables}
+    seen: dict[str, list[int]] = {}
+    for g in groups:
+        if g.status == OK and g.rows_used is not None and g.rows_used < total.get(g.table, 0):
+            seen.setdefault(g.table, []).append(g.rows_used)
+    if not seen:
+        return ""
+    parts = []
+    for name, used in seen.items():
+        low, high = min(used), max(used)
+        shown = f"{low:,}" if low == high else f"{low:,}-{high:,}"
+        parts.append(f"{shown} of {total[name]:,} rows of {name}")
+    return (
+        f"The model saw only {'; '.join(parts)} per embedding (the leading rows that fit its "
+        "window); the scores speak for those rows, not the whole table. "
+    )
 
 
 def settings_text(result: dict[str, Any]) -> str:

@@ -28,7 +28,7 @@ from analysis.tables.context import PropertyContext, PropertyOutput, TablesReque
 from analysis.tables.data import Table
 from analysis.tables.encoding import CONTEXTUAL, PER_ITEM, TableEncoder
 from analysis.tables.readings import models_of, skipped_text, summarise
-from analysis.tables.scores import OK, SKIPPED, ScoreGroup, unmeasured
+from analysis.tables.scores import SKIPPED, ScoreGroup, unmeasured
 from analysis.tables.serialise import COLUMN
 from analysis.tables.variants import (
     column_fit,
@@ -176,18 +176,4 @@ def reading_sample_fidelity(groups: list[ScoreGroup], extra: dict[str, Any]) -> 
             )
         else:
             sentences.append(f"Sample fidelity was not measured for {model}.")
-    windows = sorted(
-        {
-            f"{g.table} {g.rows_used} of {g.extra['total_rows']} rows ({g.mode})"
-            for g in groups
-            if g.status == OK and g.rows_used is not None and g.rows_used < g.extra["total_rows"]
-        }
-    )
-    if windows:
-        sentences.append(
-            "Serialisations keep only the leading rows that fit the model window ("
-            + "; ".join(windows[:4])
-            + (f"; {len(windows) - 4} more" if len(windows) > 4 else "")
-            + "), samples included."
-        )
     return " ".join(sentences) + skipped_text(groups)

@@ -20,6 +20,7 @@ from analysis.models.encoders import (
     expected_key,
     load_encoder,
 )
+from analysis.models.throughput import observe
 from analysis.vectors.cache import (
     Representation,
     cached_hashes,
@@ -79,7 +80,10 @@ def embed_corpus(
         info = encoder.info
         have = cached_hashes(store, info.model_key, info.dim, rep, hashes)
         missing = [i for i, h in enumerate(hashes) if h not in have]
-        vectors = encoder.encode([texts[i] for i in missing], progress) if missing else None
+        run = [texts[i] for i in missing]
+        began = time.perf_counter()
+        vectors = encoder.encode(run, progress) if missing else None
+        observe(model_spec, "output", run, time.perf_counter() - began)  # later estimates
     else:
         vectors = None
     if vectors is None:

@@ -7,6 +7,7 @@ of the same corpus never runs the transformer again.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from analysis.core.store import Store
 from analysis.corpus.corpora import Corpus, load_documents
 from analysis.models.encoders import Encoder, ModelInfo, load_encoder
 from analysis.models.pooling import POOLINGS
+from analysis.models.throughput import observe
 from analysis.vectors.cache import (
     Representation,
     cached_hashes,
@@ -81,9 +83,10 @@ def cached_layer_vectors(
         have &= cached_hashes(store, info.model_key, info.dim, rep, list(first_text))
     missing = [h for h in first_text if h not in have]
     if missing:
-        tensor = encoder.encode_layers(
-            [first_text[h] for h in missing], pooling, max_length or None, progress
-        )
+        run = [first_text[h] for h in missing]
+        start = time.perf_counter()
+        tensor = encoder.encode_layers(run, pooling, max_length or None, progress)
+        observe(model_spec, "layers", run, time.perf_counter() - start)  # later estimates
         with store.transaction() as cur:
             upsert_model(cur, info)
             for rep, layer in zip(reps, tensor, strict=True):

@@ -42,6 +42,14 @@ def test_run_a_tiny_analysis_and_see_the_collapse_curve(
     expect(page.get_by_text("At τ = 1, the mean pairwise cosine")).to_be_visible()
     expect(page.locator("svg text.legendtext", has_text="τ = 0.8 (gap")).to_have_count(1)
     expect(page.locator("svg text.legendtext", has_text="layer 0, pooling only")).to_have_count(1)
+    # the curve's x-axis as Plotly drew it: a log axis of token counts, not bucket names
+    axis = page.locator(".js-plotly-plot").first.evaluate(
+        "plot => ({type: plot._fullLayout.xaxis.type, ticks: plot._fullLayout.xaxis.ticktext})"
+    )
+    assert axis["type"] == "log" and all(tick.isdigit() for tick in axis["ticks"]), axis
+    expect(
+        page.locator("svg text", has_text="mean tokens per text (log scale)").first
+    ).to_be_visible()
     expect(page.get_by_text("Traceback")).to_have_count(0)
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
     page.screenshot(path="/tmp/length_e2e.png", full_page=True)

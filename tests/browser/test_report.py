@@ -40,11 +40,24 @@ def test_pinned_chart_appears_in_the_downloaded_report(server: str, page: Page, 
     page.get_by_role("button", name="Pin to report").first.click()
     expect(page.get_by_text("Pinned to the report")).to_be_visible()
     page.goto(f"{server}/report")
-    expect(page.locator("svg text", has_text="Text lengths — tiny").first).to_be_attached()
+    heading = page.get_by_role("heading", name="Figure 1. Text lengths — tiny")
+    expect(heading).to_be_visible()
+    expect(page.locator(".js-plotly-plot").first).to_be_visible()
+    # title and caption once each: as text around the chart, not drawn into it again
+    expect(page.locator(".js-plotly-plot svg text", has_text="Text lengths")).to_have_count(0)
+    expect(page.locator(".js-plotly-plot svg text", has_text="Corpus tiny")).to_have_count(0)
+    expect(page.get_by_text("Corpus tiny: n = 12 texts", exact=False)).to_have_count(1)
+    page.get_by_label("Report title", exact=True).fill("Tiny texts")
+    page.get_by_label("Report title", exact=True).press("Enter")
+    page.get_by_label("Note (exported with the chart)").fill("Twelve short texts.")
+    page.get_by_label("Report title", exact=True).click()  # leaving the note box stores it
+    expect(page.get_by_label("Note (exported with the chart)")).to_have_value("Twelve short texts.")
+    page.wait_for_load_state("networkidle")
     with page.expect_download() as html_download:
         page.get_by_role("button", name="Report (HTML)").click()
     html = Path(html_download.value.path()).read_text(encoding="utf-8")
     assert "Text lengths — tiny" in html and "Plotly.newPlot" in html
+    assert "<h1>Tiny texts</h1>" in html and '<p class="note">Twelve short texts.</p>' in html
     assert '<script src="http' not in html
     with page.expect_download() as zip_download:
         page.get_by_role("button", name="Report (ZIP: PNG + SVG + index.md)").click()

@@ -179,6 +179,34 @@ def test_cluster_kmeans_finds_the_two_topics(cli, db: str) -> None:
     assert table_counts(db)["clusterings"] == 1
 
 
+def test_cluster_hdbscan_takes_the_suggested_settings_and_says_when_all_is_noise(
+    cli, db: str, capsys
+) -> None:
+    code, out, err = cli("cluster", "tiny", "--db", db)
+    assert code == 0, err
+    assert (out["params"]["min_cluster_size"], out["params"]["min_samples"]) == (5, 2)
+    assert out["reading"].startswith("HDBSCAN (min_cluster_size 5, min_samples 2; on the full")
+    assert "{" not in out["reading"]
+    # Defaults are stored as the numbers they stand for (as the page asks): one stored result.
+    assert cli("cluster", "tiny", "--db", db, "--min-samples", "2")[1]["reused"] is True
+    code, noise, err = cli("cluster", "tiny", "--db", db, "--min-cluster-size", "12")
+    assert code == 0, err
+    assert (noise["params"]["min_cluster_size"], noise["params"]["min_samples"]) == (12, 4)
+    assert noise["n_clusters"] == 0 and noise["noise"] == 12
+    (notice,) = noise["notices"]
+    assert notice.startswith("HDBSCAN found no cluster: all 12 documents are noise")
+    assert "Try a lower min_samples (now 4" in notice
+    err = refused(
+        cli, "cluster", "tiny", "--db", db, "--method", "kmeans", "--k", "2", "--min-samples", "3"
+    )
+    assert "min_samples applies to hdbscan only" in err
+    err = refused(cli, "cluster", "tiny", "--db", db, "--min-samples", "13")
+    assert "min_samples must be at most the number of documents (12), got 13" in err
+    with pytest.raises(SystemExit):
+        main(["cluster", "--help"])
+    assert "min_cluster_size = n / 200 rounded" in " ".join(capsys.readouterr().out.split())
+
+
 def test_unknown_corpus_exits_2(cli, tmp_path: Path) -> None:
     db = str(tmp_path / "empty.duckdb")
     for argv in (["project", "ghost"], ["search", "ghost", "cats"], ["cluster", "ghost"]):

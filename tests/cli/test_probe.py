@@ -49,11 +49,28 @@ def test_probe_prints_layers_baselines_depth_and_dimension_curves(cli, db: str) 
     assert code == 0 and again["reused"] and again["layers"] == out["layers"]
 
 
+def test_probe_merges_or_drops_small_classes_with_the_flags(cli, db: str) -> None:
+    base = ("probe", NAME, "--db", db, "--label-column", "kind", "--dims", "16")
+    code, out, err = cli(*base, "--min-class-size", "25", "--small-classes", "merge")
+    assert code == 0, err
+    assert out["classes"] == ["method", "other"] and out["n"] == 90
+    assert out["small_classes"]["classes"] == {"function": 24, "class": 14, "module": 8}
+    assert any("'module' (8), 'class' (14), 'function' (24)" in n for n in out["notices"])
+    code, out, err = cli(*base, "--folds", "2", "--min-class-size", "10")
+    assert code == 0, err
+    assert out["classes"] == ["class", "function", "method"] and out["n"] == 82
+    assert out["small_classes"] == {"min_class_size": 10, "rule": "drop", "classes": {"module": 8}}
+    code, _, err = cli(*base, "--min-class-size", "-1")
+    assert code == 2 and "cannot be negative" in err
+
+
 def test_probe_guards_exit_2_with_one_line(cli, db: str, tmp_path: Path) -> None:
     code, out, err = cli("probe", NAME, "--db", db, "--label-column", "kind")
     assert code == 2 and out is None
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "too few for 5 folds" in lines[0], err
+    assert "'module' (8), 'class' (14), 'function' (24)." in lines[0]
+    assert "--min-class-size 25 --small-classes drop (or merge)" in lines[0]
     code, _, err = cli("probe", NAME, "--db", db)
     assert code == 2 and "--label-column" in err
     code, _, err = cli("probe", NAME, "--db", db, "--label-column", "topic", "--model", "lsa")

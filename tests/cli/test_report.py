@@ -104,6 +104,16 @@ def test_missing_chromium_fails_fast_and_html_still_works(
     )  # fmt: skip
     assert code == 0, err
     assert [Path(name).suffix for name in out["files"]] == [".html", ".html", ".html", ".md"]
+    index = (out_dir / "index.md").read_text(encoding="utf-8")
+    assert index.startswith("# EmbedLens report: tiny\n")  # the default title
+    code, out, err = cli(
+        "report", "tiny", "--db", db, "--out", str(out_dir),
+        "--analyses", "corpus", "--formats", "html", "--title", "Tiny <texts>",
+    )  # fmt: skip
+    assert code == 0, err
+    assert (out_dir / "index.md").read_text(encoding="utf-8").startswith("# Tiny \\<texts\\>\n")
+    report = (out_dir / "report.html").read_text(encoding="utf-8")
+    assert "<h1>Tiny &lt;texts&gt;</h1>" in report
 
 
 def test_bad_requests_exit_2_with_one_line(cli, tmp_path: Path, db: str) -> None:

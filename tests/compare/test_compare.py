@@ -22,10 +22,11 @@ from analysis.compare.similarity import (
     cka_matrix,
     distance_spearman,
     linear_cka,
+    neighbour_drift,
     neighbour_overlap,
     neighbours,
 )
-from analysis.compare.summary import compare_reading, overlap_counts_frame
+from analysis.compare.summary import compare_reading, overlap_counts_frame, top_changed_note
 from analysis.core.errors import UserError
 from analysis.core.store import Store
 from analysis.corpus.corpora import get_corpus
@@ -120,6 +121,39 @@ def db(tmp_path: Path, tmp_path_factory) -> Store:
     store.close()
 
 
+def test_drift_is_zero_where_neighbourhoods_agree_and_grows_as_they_move_apart() -> None:
+    same_a, _ = neighbours(X, 5)
+    assert np.allclose(neighbour_drift(X, 2.0 * X, same_a, same_a), 0.0, atol=1e-6)
+    shuffled = RNG.permutation(X.shape[0])
+    other = X[shuffled]  # every text takes another's place in B: unrelated neighbourhoods
+    near_b, _ = neighbours(other, 5)
+    drift = neighbour_drift(X, other, same_a, near_b)
+    assert drift.shape == (120,) and (drift > 0).mean() > 0.95
+    slightly = X + 0.05 * RNG.standard_normal(X.shape)
+    near_slightly, _ = neighbours(slightly, 5)
+    assert neighbour_drift(X, slightly, same_a, near_slightly).mean() < drift.mean()
+
+
+def _result(per_point: list[float], listed: int) -> dict:
+    rows = [{"doc_id": i, "change": 1.0} for i in range(listed)]
+    return {"knn_overlap": {"k": 10, "per_point": per_point}, "top_changed": rows}
+
+
+def test_the_changed_list_says_how_it_is_ranked_and_what_it_hides() -> None:
+    note = top_changed_note(_result([0.0] * 900 + [0.5] * 60 + [1.0] * 40, listed=20))
+    assert note.startswith("Ranked by change (1 − overlap@10")
+    assert "20 of 960 changed texts listed." in note
+    assert "900 texts tie at the largest change, 1.00; drift decides which" in note
+    assert note.endswith("40 unchanged texts (all 10 neighbours shared) are not listed.")
+    single = top_changed_note(_result([0.2, 0.5, 1.0], listed=2))
+    assert "tie at the largest" not in single and "2 of 2 changed texts listed." in single
+    none = top_changed_note(_result([1.0, 1.0], listed=0))
+    assert none == (
+        "No text's neighbourhood changed: 2 unchanged texts (all 10 neighbours shared) are "
+        "not listed."
+    )
+
+
 def test_overlap_counts_count_texts_per_number_of_shared_neighbours() -> None:
     counts = overlap_counts_frame({"knn_overlap": {"k": 3, "per_point": [0.0, 2 / 3, 2 / 3, 1.0]}})
     assert counts.to_dict("list") == {
@@ -142,9 +176,15 @@ def test_minilm_against_lsa_is_stored_and_reopened(db: Store) -> None:
     assert overlap["chance"] < overlap["mean"] < 1.0
     assert set(overlap["quantiles"]) == {"0.1", "0.25", "0.5", "0.75", "0.9"}
     assert not result["distance_spearman"]["sampled"]
-    assert len(result["top_changed"]) == 20
-    assert result["top_changed"][0]["overlap"] == min(overlap["per_point"])
-    assert "topic" in result["top_changed"][0]
+    listed = result["top_changed"]
+    assert len(listed) == 20
+    assert listed[0]["change"] == round(1 - min(overlap["per_point"]), 4)
+    assert "topic" in listed[0]
+    # Largest change first, then drift within a tie: never id order among equals.
+    keys = [(-row["change"], -row["drift"]) for row in listed]
+    assert keys == sorted(keys)
+    assert all(row["change"] > 0 for row in listed)  # unchanged texts are not listed
+    assert "20 of " in top_changed_note(result)
     assert "Linear CKA" in compare_reading(result)
     by_name = Comparison(db, corpus, CompareRequest("all-MiniLM-L6-v2", "lsa", k=5))
     assert by_name.job_key == comparison.job_key  # name and spec: one job, one key

@@ -16,6 +16,7 @@ from analysis.corpus.corpora import IngestOptions, get_corpus, sha256_texts
 from analysis.corpus.readers import read_bytes
 from analysis.length import collapse as length_collapse
 from analysis.length.attention import attention_diagnostics, largest_singular_value
+from analysis.length.figures import log_ticks
 from analysis.length.forward import encode_batch, run_pass, smoothing
 from analysis.length.length_analysis import LengthAnalysis
 from analysis.length.sample import BUCKETS, TRUNCATE, LengthRequest, plan_sample
@@ -338,6 +339,15 @@ def test_attention_diagnostics_and_every_figure(store) -> None:
         "len_attention",
     ]
     assert "τ = 0.8" in charts[1].figure.layout.title.text  # the per-τ charts follow the view
+    by_key = {chart.key: chart.figure for chart in charts}
+    for key, axes in (("len_collapse", ["xaxis"]), ("len_spread", ["xaxis", "xaxis2", "xaxis3"])):
+        figure = by_key[key]
+        for name in axes:  # a real log axis of numbers, not bucket names in a row
+            axis = figure.layout[name]
+            assert axis.type == "log" and list(axis.tickvals) == [8, 16, 32], (key, name)
+            assert list(axis.ticktext) == ["8", "16", "32"]
+        assert axes and figure.layout.xaxis.title.text == "mean tokens per text (log scale)"
+        assert [float(x) for x in figure.data[0].x] == [8.0, 16.0, 32.0]
     for chart in charts:
         caption = chart.figure.layout.meta["caption"]
         for needed in ("all-MiniLM-L6-v2", "10 texts", "seed 0", "arXiv 2410.24200", "τ = "):
@@ -345,6 +355,12 @@ def test_attention_diagnostics_and_every_figure(store) -> None:
         assert "8 tok, 16 tok, 32 tok" in caption
         assert chart.what and chart.analysis == f"length-{chart.key[4:]}"
         assert chart.data is not None and not chart.data.empty
+
+
+def test_length_axis_ticks_are_a_doubling_grid_around_the_buckets() -> None:
+    assert log_ticks([8.0, 16.0, 32.0]) == [8, 16, 32]
+    assert log_ticks([12.5, 40.2, 90.0]) == [8, 16, 32, 64, 128]
+    assert log_ticks([0.5, 1.0]) == [1, 2]
 
 
 def test_attention_subsample_direct(default_encoder) -> None:

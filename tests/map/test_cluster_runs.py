@@ -209,6 +209,9 @@ def test_request_key_covers_every_field() -> None:
     [
         ({"k": 3}, "k applies to kmeans only"),
         ({"method": "kmeans", "k": 3, "min_cluster_size": 5}, "applies to hdbscan only"),
+        ({"method": "kmeans", "k": 3, "min_samples": 2}, "^min_samples applies to hdbscan only"),
+        ({"min_samples": 0}, "min_samples must be at least 1, got 0"),
+        ({"min_samples": 2.5}, r"min_samples must be a whole number, got 2\.5"),
         ({"method": "dbscan"}, "Unknown clustering method 'dbscan'"),
         ({"pca_dims": 0}, "pca_dims must be at least 1"),
         ({"method": "kmeans", "k": 2.5}, r"k must be a whole number, got 2\.5"),

@@ -6,10 +6,12 @@ import json
 
 import numpy as np
 import pytest
+from sklearn.cluster import HDBSCAN
 from sklearn.metrics import adjusted_rand_score
 
 from analysis.core.errors import UserError
 from analysis.map import clustering
+from analysis.map.cluster_defaults import hdbscan_settings
 from analysis.map.clustering import class_tfidf_keywords, cluster_embeddings
 
 TOPICS = (
@@ -115,7 +117,7 @@ def test_params_record_resolved_defaults(corpus) -> None:
         "pca_dims": None,
         "n_keywords": 8,
         "min_cluster_size": 5,
-        "min_samples": 5,
+        "min_samples": 2,
     }
     kmeans = cluster_embeddings(vectors[:, :40], texts, method="kmeans", k=3, n_keywords=3)
     assert kmeans.params["pca_dims"] is None  # 40 dims: nothing to reduce
@@ -134,6 +136,12 @@ def test_params_record_resolved_defaults(corpus) -> None:
         ({"k": 3}, "k applies to kmeans only"),
         ({"min_cluster_size": 1}, "min_cluster_size must be between 2"),
         ({"min_cluster_size": 136}, "min_cluster_size must be between 2"),
+        ({"min_samples": 136}, "min_samples must be at most the number of documents"),
+        ({"min_samples": 0}, "min_samples must be at least 1"),
+        (
+            {"method": "kmeans", "k": 3, "min_cluster_size": 5, "min_samples": 2},
+            "min_cluster_size and min_samples apply to hdbscan only",
+        ),
         ({"pca_dims": 0}, "pca_dims must be at least 1"),
         ({"n_keywords": 0}, "n_keywords must be at least 1"),
     ],
@@ -173,3 +181,38 @@ def test_keywords_skip_stop_words_numbers_and_single_letters_ties_alphabetical()
 
 def test_keywords_of_texts_without_words_are_empty() -> None:
     assert class_tfidf_keywords(["the", "and 42", "of"], np.array([0, 1, -1])) == {0: [], 1: []}
+
+
+@pytest.mark.parametrize(
+    ("n", "suggested"),
+    [(3, (3, 2)), (40, (5, 2)), (1000, (5, 2)), (2000, (10, 3)), (20_000, (100, 10))],
+)
+def test_hdbscan_settings_follow_the_stated_rule(n: int, suggested: tuple[int, int]) -> None:
+    assert hdbscan_settings(n) == suggested
+    assert hdbscan_settings(n, min_cluster_size=30)[1] == 10  # from the size given
+    assert hdbscan_settings(n, min_cluster_size=4) == (4, 2)
+    assert hdbscan_settings(n, min_samples=7)[1] == 7
+
+
+def test_min_samples_reaches_hdbscan_and_lower_leaves_less_noise() -> None:
+    rng = np.random.default_rng(2)
+    centres = 4.0 * rng.standard_normal((3, 16))
+    truth = np.repeat(np.arange(3), 50)
+    # Blobs with long tails: min_samples decides whether a tail joins its blob or stays noise.
+    tails = rng.exponential(1.0, truth.size)[:, None]
+    vectors = (centres[truth] + 2.0 * rng.standard_normal((truth.size, 16)) * tails).astype(
+        np.float32
+    )
+    texts = ["note"] * truth.size
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    noise = {}
+    for min_samples in (25, 2):
+        result = cluster_embeddings(
+            vectors, texts, min_cluster_size=10, min_samples=min_samples, pca_dims=None
+        )
+        assert result.params["min_samples"] == min_samples
+        direct = HDBSCAN(min_cluster_size=10, min_samples=min_samples, copy=True).fit_predict(unit)
+        assert np.array_equal(result.labels == -1, direct == -1)
+        assert adjusted_rand_score(direct, result.labels) == 1.0
+        noise[min_samples] = result.sizes.get(-1, 0)
+    assert noise[2] < noise[25]

@@ -6,12 +6,26 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.map.figures import MapView, map_figure
+from analysis.map.figures import (
+    DEFAULT_CATEGORIES,
+    MAX_CATEGORIES,
+    OTHER_COLOUR,
+    MapView,
+    category_colours,
+    map_figure,
+)
+from analysis.output.style import PALETTE
 
 
 def _points(n: int, dims: int = 2, seed: int = 0) -> tuple[np.ndarray, np.ndarray, list[str]]:
     rng = np.random.default_rng(seed)
     return rng.normal(size=(n, dims)), np.arange(n) * 10 + 7, [f"text {i}" for i in range(n)]
+
+
+def _legend(view: MapView) -> list[str]:
+    """Trace names in legend order: by legendrank (plotly's default 1000), then trace order."""
+    traces = sorted(view.figure.data, key=lambda trace: trace.legendrank or 1000)
+    return [trace.name for trace in traces]
 
 
 def _data_traces(view: MapView) -> list:
@@ -42,9 +56,64 @@ def test_small_integer_column_is_categorical_and_many_values_are_lumped():
     few = map_figure(coords, ids, texts, color=pd.Series(np.arange(200) % 5))
     assert len(few.figure.data) == 5
     many = map_figure(coords, ids, texts, color=pd.Series([f"w{i}" for i in range(200)]))
-    assert len(many.figure.data) == 30
-    assert many.figure.data[-1].name == "other (171 values)"
-    assert "others as 'other'" in many.figure.layout.meta["caption"]
+    assert len(many.figure.data) == DEFAULT_CATEGORIES + 1
+    assert _legend(many)[-1] == "other (180 values)"
+    assert many.figure.data[0].name == "other (180 values)"  # drawn first: under the colours
+    assert "others (180 points) in grey as 'other'" in many.figure.layout.meta["caption"]
+
+
+def _colours(view: MapView) -> dict[str, str]:
+    return {trace.name: trace.marker.color for trace in view.figure.data}
+
+
+def test_many_classes_keep_distinct_colours_most_frequent_first_and_the_tail_is_other():
+    """29 classes (the tour's quotes): art and law, computers and linux shared a colour."""
+    coords, ids, texts = _points(580)
+    sizes = np.arange(29, 0, -1) + 5  # 34 down to 6: class c0 is the largest
+    values = np.repeat([f"c{i}" for i in range(29)], sizes)
+    color = pd.Series(np.random.default_rng(1).permutation(values))
+    view = map_figure(coords, ids, texts, color=color)
+    names = _legend(view)
+    assert names == [f"c{i}" for i in range(DEFAULT_CATEGORIES)] + ["other (9 values)"]
+    colours = _colours(view)
+    named = [colours[f"c{i}"] for i in range(DEFAULT_CATEGORIES)]
+    assert len(set(named)) == DEFAULT_CATEGORIES  # no two classes share a colour
+    assert colours["other (9 values)"] == OTHER_COLOUR and OTHER_COLOUR not in named
+    fewer = map_figure(coords, ids, texts, color=color, max_categories=5)
+    assert _legend(fewer)[-1] == "other (24 values)"
+    assert [_colours(fewer)[f"c{i}"] for i in range(5)] == list(PALETTE[:5])  # house palette
+    every = map_figure(coords, ids, texts, color=color.where(color.isin(["c0", "c1"]), "c2"))
+    assert len(every.figure.data) == 3 and "other" not in every.figure.layout.meta["caption"]
+
+
+def test_the_number_of_coloured_classes_is_bounded():
+    coords, ids, texts = _points(5)
+    for wrong in (0, MAX_CATEGORIES + 1):
+        with pytest.raises(ValueError, match="max_categories must be 1 to"):
+            map_figure(coords, ids, texts, color=pd.Series(list("abcde")), max_categories=wrong)
+    assert len(set(category_colours(MAX_CATEGORIES))) == MAX_CATEGORIES
+    with pytest.raises(ValueError, match="at most 20 distinct category colours"):
+        category_colours(MAX_CATEGORIES + 1)
+
+
+def test_long_class_names_are_cut_in_the_legend_but_whole_in_the_hover():
+    coords, ids, texts = _points(2)
+    long = "a very long label " * 5
+    view = map_figure(coords, ids, texts, color=pd.Series([long, "short"]), color_name="label")
+    legend = {trace.name for trace in view.figure.data}
+    assert "short" in legend and all(len(name) <= 40 for name in legend)
+    cut = next(name for name in legend if name != "short")
+    assert cut.endswith("…") and " ".join(long.split()).startswith(cut[:-1])
+    hover = next(trace.text[0] for trace in view.figure.data if trace.name == cut)
+    assert "label: a very long label a very long label a very long label" in hover
+
+
+def test_the_colour_column_is_not_repeated_in_the_hover():
+    coords, ids, texts = _points(2)
+    labels = pd.Series(["x", "y"])
+    fields = pd.DataFrame({"topic": labels})
+    view = map_figure(coords, ids, texts, color=labels, color_name="topic", hover_fields=fields)
+    assert [trace.text[0].count("topic: ") for trace in view.figure.data] == [1, 1]
 
 
 def test_numeric_colour_gives_one_trace_with_a_colorbar():
@@ -95,8 +164,13 @@ def test_title_caption_and_axis_names_are_escaped():
     assert layout.meta["caption"] == "&lt;i&gt;c&lt;/i&gt;"
     assert layout.xaxis.title.text == "UMAP &lt;1&gt;"
     assert layout.xaxis.showticklabels is False
-    assert layout.dragmode == "lasso"
     assert layout.uirevision
+
+
+def test_dragging_zooms_so_a_click_selects_a_point():
+    """Streamlit's chart turns click selection off in box / lasso drag mode (see _layout)."""
+    coords, ids, texts = _points(5)
+    assert map_figure(coords, ids, texts).figure.layout.dragmode == "zoom"
 
 
 def test_sampling_keeps_highlighted_points_and_says_so():

@@ -34,7 +34,7 @@ def test_minilm_against_lsa(docs_db: Path) -> None:
     assert at.selectbox(key="cmp_corpus").value == NAME
     assert at.selectbox(key="cmp_a").value == "all-MiniLM-L6-v2 (output)"
     assert at.selectbox(key="cmp_b").value.startswith("LSA")
-    assert any("everything needed is stored" in c.value for c in at.caption)
+    assert any("every vector needed is stored" in c.value for c in at.caption)
     at.button(key="compare_run").click().run()
     finish(at, "compare")
     assert at.success[0].value.startswith("Linear CKA")
@@ -44,7 +44,10 @@ def test_minilm_against_lsa(docs_db: Path) -> None:
     assert chart_titles(at)[0] == "Neighbourhood overlap per text"
     assert chart_titles(at)[1].startswith("Where A and B disagree — PCA map of docs")
     changed = at.dataframe[-1].value
-    assert len(changed) == 20 and {"doc_id", "overlap", "text"} <= set(changed.columns)
+    assert len(changed) == 20 and {"doc_id", "change", "drift", "text"} <= set(changed.columns)
+    assert changed["change"].is_monotonic_decreasing and (changed["change"] > 0).all()
+    note = next(c.value for c in at.caption if "Ranked by change" in c.value)
+    assert "changed texts listed" in note and "unchanged texts" in note
 
 
 def test_layer_by_layer_cka(docs_db: Path) -> None:

@@ -64,7 +64,7 @@ def test_tiny_run_shows_the_finding_and_every_chart(db: Path) -> None:
     _tiny_settings(at)
     assert not at.error, [e.value for e in at.error]
     estimate = next(c.value for c in at.caption if "Estimated time" in c.value)
-    assert "36 texts" in estimate and literal("× 2 temperature(s)") in estimate
+    assert "36 texts" in estimate and literal("2 temperature(s) to compute") in estimate
     assert not at.get("plotly_chart")
     at.button(key="len_run").click().run()
     finish_job(at, "len")

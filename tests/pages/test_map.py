@@ -145,7 +145,9 @@ def test_search_and_kmeans_clusters(db: Path) -> None:
     assert not at.exception and not at.error, [e.value for e in at.error]
     results = next(df.value for df in at.dataframe if "score" in df.value.columns)
     assert len(results) == 10
+    assert list(results.columns) == ["doc_id", "topic", "text", "score"]
     assert results["score"].is_monotonic_decreasing
+    assert set(results["topic"].head(3)) == {"finance"}
     top_three = results["text"].head(3).tolist()
     assert all(text in FINANCE for text in top_three), top_three
     figure = _figure(at)
@@ -164,13 +166,51 @@ def test_search_and_kmeans_clusters(db: Path) -> None:
     clusters = next(df.value for df in at.dataframe if "keywords" in df.value.columns)
     assert clusters["cluster"].tolist() == [0, 1]
     assert clusters["size"].sum() == 40
-    assert any("kmeans" in c.value and "2 clusters" in c.value for c in at.caption)
+    assert any(
+        c.value.startswith(literal("k-means (k 2, ")) and "2 clusters" in c.value
+        for c in at.caption
+    )
     options = at.selectbox(key="map_colour").options
     assert options == ["topic", "token length", "cluster", "(none)"]
     at.selectbox(key="map_colour").set_value("cluster").run()
     assert not at.exception
     names = [n for n in _trace_names(_figure(at)) if n != "search results"]
     assert len(names) == 2 and all(n.startswith(("0: ", "1: ")) for n in names), names
+
+
+def test_search_k_and_the_number_of_coloured_classes(db: Path) -> None:
+    at = _map_page("topics")
+    at.number_input(key="map_search_k").set_value(3).run()
+    at.text_input(key="map_query").input("stock market and interest rates").run()
+    results = next(df.value for df in at.dataframe if "score" in df.value.columns)
+    assert len(results) == 3 and "topic" in results.columns
+    ring = next(t for t in _figure(at)["data"] if t["name"] == "search results")
+    assert sorted(_array(ring["customdata"])) == sorted(results["doc_id"].tolist())
+    assert at.number_input(key="map_categories").value == 20
+    at.number_input(key="map_categories").set_value(1).run()
+    traces = sorted(_figure(at)["data"], key=lambda trace: trace.get("legendrank", 1000))
+    names = [trace["name"] for trace in traces if trace["name"] != "search results"]
+    assert names == ["animals", "other (1 value)"]  # a tie in size: value order; grey last
+    finish_job(at, "project")
+
+
+def test_hdbscan_settings_are_suggested_and_all_noise_is_said_plainly(db: Path) -> None:
+    at = _map_page("topics")
+    size = at.number_input(key="cl_min_cluster_size")
+    assert size.value is None and size.placeholder == "5 (suggested)"
+    assert "n / 200 rounded" in size.help
+    assert at.number_input(key="cl_min_samples").placeholder == "2 (suggested)"
+    at.number_input(key="cl_min_cluster_size").set_value(40).run()  # one group of 40: no split
+    at.button(key="cl_run").click().run()
+    request = ClusterRequest(min_cluster_size=40, min_samples=10)
+    assert _job(at, "cluster").key == ClusteringAnalysis(*_topics(db), request).job_key
+    finish_job(at, "cluster")
+    reading = next(c.value for c in at.caption if literal("min_cluster_size 40") in c.value)
+    (warning,) = [w.value for w in at.warning if "noise" in w.value]
+    assert warning.startswith(literal("HDBSCAN found no cluster: all 40 documents are noise"))
+    reading = next(c.value for c in at.caption if "min\\_cluster\\_size 40" in c.value)
+    assert "{" not in reading and literal("Silhouette: undefined (it needs") in reading
+    finish_job(at, "project")
 
 
 def test_hostile_text_is_escaped_in_the_hover(db: Path) -> None:

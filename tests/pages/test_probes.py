@@ -56,8 +56,18 @@ def test_a_label_with_classes_too_small_is_refused_before_running(docs_db: Path)
     at.selectbox(key="probe_label").set_value("kind").run()
     assert not at.exception, at.exception
     assert len(at.error) == 1 and "too few for 5 folds" in at.error[0].value  # before any run
+    assert literal("'module' (8), 'class' (14), 'function' (24).") in at.error[0].value
     assert not at.get("plotly_chart")
     assert "probe_run" not in [b.key for b in at.button]
+    assert at.button(key="probe_small_drop").label == "Drop these 3 classes"
+    at.button(key="probe_small_merge").click().run()  # the way out, right under the message
+    assert not at.error, [e.value for e in at.error]
+    assert at.number_input(key="probe_min_class_size").value == 25
+    assert at.radio(key="probe_small_classes").value == "merge"
+    assert "probe_run" in [b.key for b in at.button]
+    assert any("2 classes" in c.value for c in at.caption)  # the estimate: method and other
+    at.number_input(key="probe_min_class_size").set_value(0).run()
+    assert "too few for 5 folds" in at.error[0].value  # back to every class: refused again
     at.selectbox(key="probe_label").set_value("topic").run()
     assert not at.error
     assert "probe_run" in [b.key for b in at.button]

@@ -3,11 +3,12 @@ charts listed, reordered and removed; pinning from a chart; export without Chrom
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from analysis.output.style import literal
-from analysis.report.pins import list_pins, pin_data
-from tests.report.charts import pin_all
+from analysis.report.pins import list_pins, pin_data, report_title
+from tests.report.charts import HOSTILE, pin_all
 from tests.shared import PROJECT_ROOT
 
 REPORT_PAGE = str(PROJECT_ROOT / "pages" / "report.py")
@@ -43,6 +44,39 @@ def test_report_page_lists_reorders_and_removes(monkeypatch, tmp_path: Path, fig
         literal("model all-MiniLM-L6-v2") not in c.value and "lengths · corpus" in c.value
         for c in at.caption
     )
+
+
+def test_report_page_shows_titles_once_and_keeps_the_title_and_notes(
+    monkeypatch, tmp_path: Path, figures
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from analysis.core.store import open_store
+
+    monkeypatch.setenv("EMBEDLENS_DB", str(tmp_path / "notes.duckdb"))
+    store = open_store(tmp_path / "notes.duckdb")
+    first, second, _ = pin_all(store, figures)
+    at = AppTest.from_file(REPORT_PAGE, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    box = at.text_input(key="report_title")
+    assert box.value == "" and box.placeholder == f"EmbedLens report: stdlib_docs, {HOSTILE}"
+    for chart, pin in zip(at.get("plotly_chart"), list_pins(store), strict=True):
+        layout = json.loads(chart.proto.spec)["layout"]
+        assert "text" not in layout.get("title", {})  # the title is the subheader, once
+        drawn = " ".join(note.get("text", "") for note in layout.get("annotations", []))
+        assert pin.caption[:30] not in drawn  # the caption is the caption below, once
+        assert sum(literal(pin.caption) == c.value for c in at.caption) == 1
+    box.input("Quotes, long tail").run()
+    at.text_area(key=f"pin_note_{second}").input("Merged the rare topics.").run()
+    assert not at.exception, at.exception
+    assert report_title(store) == "Quotes, long tail"
+    assert [pin.note for pin in list_pins(store)] == ["", "Merged the rare topics.", ""]
+    reopened = AppTest.from_file(REPORT_PAGE, default_timeout=60)  # a new session
+    reopened.run()
+    assert reopened.text_input(key="report_title").value == "Quotes, long tail"
+    assert reopened.text_area(key=f"pin_note_{second}").value == "Merged the rare topics."
+    assert reopened.text_area(key=f"pin_note_{first}").value == ""
 
 
 def _actions_page() -> None:

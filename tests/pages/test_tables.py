@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analysis.core.store import Store, open_store
+from analysis.output.style import literal
 from analysis.tables.context import TablesRequest
 from analysis.tables.data import demo_tables
 from analysis.tables.property_run import TablePropertyRun
@@ -77,6 +78,34 @@ def test_a_stored_run_reopens_without_running(db: Path) -> None:
     at.selectbox(key="tab_reopen").select_index(0).run()
     assert not at.exception, at.exception
     assert [s.value for s in at.subheader].count("Row order insignificance") == 2
+
+
+def test_an_uploaded_table_is_chosen_right_after_the_upload(db: Path) -> None:
+    at = _tables_page()
+    assert at.multiselect(key="tab_tables").value == ["countries", "employees"]
+    content = b"item,warehouse\nLaptop,North\nPhone,South\nDesk,North\nLamp,East\n"
+    at.file_uploader(key="tab_upload").set_value(("stock.csv", content, "text/csv")).run()
+    at.button(key="tab_add").click().run()
+    assert not at.exception, at.exception
+    assert at.multiselect(key="tab_tables").value == ["stock"]  # not the previous choice
+    assert any("Added 'stock' (4 rows × 2 cols) and chose it below." in s.value for s in at.success)
+    at.multiselect(key="tab_tables").set_value(["stock", "products"]).run()  # still free to change
+    assert at.multiselect(key="tab_tables").value == ["stock", "products"]
+
+
+def test_functional_dependencies_list_every_dependency_found(db: Path) -> None:
+    at = _tables_page()
+    _choose(at, ["employees"], ["functional-dependencies"])
+    at.multiselect(key="tab_models").set_value(["LSA baseline (TF-IDF + SVD)"]).run()
+    at.button(key="tab_functional-dependencies_run").click().run()
+    finish_job(at, "tab_functional-dependencies", timeout=300)
+    assert not at.exception, at.exception
+    reading = at.success[0].value  # Markdown source: names are shown literally
+    found = next(df.value for df in at.dataframe if "determinant" in df.value.columns)
+    pairs = list(zip(found["determinant"], found["dependent"], strict=True))
+    assert ("job_title", "office_country") in pairs and len(pairs) == 11
+    assert reading.startswith(literal("11 exact FD(s) discovered in 1 table(s) (employees: "))
+    assert literal("employees: job_title -> office_country") in reading
 
 
 def test_an_uploaded_table_can_be_picked_and_deleted_after_confirmation(db: Path) -> None:

@@ -24,7 +24,7 @@ from analysis.probes.figures import (
     probe_heatmap_figure,
     selectivity_figure,
 )
-from analysis.probes.inputs import make_folds, probe_data
+from analysis.probes.inputs import SmallClassesError, make_folds, probe_data
 from analysis.probes.metrics import chance_level, fold_scores, summarise
 from analysis.probes.probe import Probe
 from analysis.probes.requests import ProbeRequest
@@ -204,14 +204,91 @@ def test_one_class_is_refused_with_a_clear_message(tmp_path: Path) -> None:
 def test_classes_too_small_for_the_folds_are_refused(tmp_path: Path, tmp_path_factory) -> None:
     store = Store(copy_of(template(tmp_path_factory, embed=False), tmp_path / "small.duckdb"))
     corpus = get_corpus(store, NAME)
-    with pytest.raises(UserError) as caught:
+    with pytest.raises(SmallClassesError) as caught:
         Probe(store, corpus, ProbeRequest("kind")).run()
     message = caught.value.message
     assert "too few for 5 folds" in message and "at least 5 of each class" in message
-    assert "Merge or drop the small classes" in message
+    # every class under 5 x 5 is named with its count, rarest first, and the way out is said
+    assert "3 classes of 'kind' have fewer than 25 examples" in message
+    assert "'module' (8), 'class' (14), 'function' (24)." in message
+    assert "'method'" not in message
+    assert "Set a minimum class size of 25 to drop them or merge them into 'other'" in message
+    assert caught.value.classes == {"module": 8, "class": 14, "function": 24}
+    assert caught.value.minimum == 25
     with pytest.raises(UserError, match="no column 'missing'"):
         probe_data(store, corpus, "missing")
     store.close()
+
+
+def test_small_classes_are_dropped_or_merged_and_every_one_is_named(
+    tmp_path: Path, tmp_path_factory
+) -> None:
+    store = Store(copy_of(template(tmp_path_factory, embed=False), tmp_path / "tail.duckdb"))
+    corpus = get_corpus(store, NAME)
+    merged = probe_data(store, corpus, "kind", min_class_size=25, small_classes="merge")
+    assert merged.class_counts() == {"method": 44, "other": 46}
+    assert merged.small_classes == {
+        "min_class_size": 25,
+        "rule": "merge",
+        "classes": {"function": 24, "class": 14, "module": 8},
+        "merged_into": "other",
+    }
+    assert (
+        "Merged 3 class(es) of 'kind' with fewer than 25 examples into 'other' (46 row(s)): "
+        "'module' (8), 'class' (14), 'function' (24)." in merged.notices
+    )
+    make_folds(merged, 5, 0)  # 44 and 46: enough for 5 folds
+    dropped = probe_data(store, corpus, "kind", min_class_size=10)
+    assert dropped.class_counts() == {"class": 14, "function": 24, "method": 44}
+    assert dropped.n == 82 and dropped.small_classes["classes"] == {"module": 8}
+    assert (
+        "Dropped 1 class(es) of 'kind' with fewer than 10 examples (8 row(s)): 'module' (8)."
+        in (dropped.notices)
+    )
+    assert not any("without a 'kind' label" in notice for notice in dropped.notices)
+    make_folds(dropped, 2, 0)
+    with pytest.raises(SmallClassesError, match=r"'class' \(14\), 'function' \(24\)\."):
+        make_folds(dropped, 5, 0)  # a minimum below the folds' need: refused again, named
+    with pytest.raises(UserError, match=r"only one class \('method'\) once the classes below 25"):
+        probe_data(store, corpus, "kind", min_class_size=25)
+    untouched = probe_data(store, corpus, "topic", min_class_size=25, small_classes="merge")
+    assert untouched.small_classes is None and untouched.k == 3
+    with pytest.raises(UserError, match="dropped or merged, not 'keep'"):
+        ProbeRequest("kind", min_class_size=5, small_classes="keep")
+    with pytest.raises(UserError, match="cannot be negative"):
+        ProbeRequest("kind", min_class_size=-1)
+    store.close()
+
+
+def test_the_small_class_choice_is_part_of_the_key_and_the_provenance(synthetic) -> None:
+    store, _ = synthetic  # its planted layers stand in for the model on any 150-row corpus
+    frame = synthetic_frame()
+    frame["tail"] = frame["label"].where(frame.index < 100, [f"rare{i % 3}" for i in range(150)])
+    corpus = ingest_frame(store, frame, name="tail", labels=("label", "tail"))
+    keep_all = Probe(store, corpus, ProbeRequest("label"))
+    assert "min_class_size" not in keep_all.params  # keys of results stored before the option
+    assert "small_classes" not in keep_all.params
+    drop = Probe(store, corpus, ProbeRequest("tail", min_class_size=25))
+    merge = Probe(store, corpus, ProbeRequest("tail", min_class_size=25, small_classes="merge"))
+    assert drop.params["min_class_size"] == merge.params["min_class_size"] == 25
+    assert (drop.params["small_classes"], merge.params["small_classes"]) == ("drop", "merge")
+    assert drop.key != merge.key
+    assert "small_classes = merge" in merge.provenance()
+    with pytest.raises(
+        SmallClassesError, match=r"'rare0' \(16\), 'rare1' \(17\), 'rare2' \(17\)\."
+    ):
+        Probe(store, corpus, ProbeRequest("tail", dims=(8,))).estimate()  # refused before a run
+    merged = merge.run().result
+    assert merged["classes"] == ["alpha", "beta", "other"] and merged["n"] == 150
+    assert merged["small_classes"]["classes"] == {"rare0": 16, "rare1": 17, "rare2": 17}
+    assert any("'rare0' (16), 'rare1' (17), 'rare2' (17)" in n for n in merged["notices"])
+    caption = accuracy_figure(merged, "tail").layout.meta["caption"]
+    assert "K = 3 classes (3 classes under 25 examples merged into 'other')" in caption
+    assert drop.find() is None  # stored apart from the merged result
+    dropped = drop.run().result
+    assert dropped["classes"] == ["alpha", "beta"] and dropped["n"] == 100
+    assert "under 25 examples dropped" in selectivity_figure(dropped, "tail").layout.meta["caption"]
+    assert merge.find().result == merged
 
 
 def test_notices_for_duplicates_small_classes_and_subsamples(tmp_path: Path, monkeypatch) -> None:

@@ -17,6 +17,7 @@ from analysis.core.errors import UserError
 from analysis.core.store import MIGRATIONS, SCHEMA_VERSION, Store
 from analysis.output.data_files import csv_bytes
 from analysis.report.pins import (
+    bare_figure,
     list_pins,
     move_pin,
     pin_chart,
@@ -24,6 +25,9 @@ from analysis.report.pins import (
     pin_figure,
     provenance,
     remove_pin,
+    report_title,
+    set_note,
+    set_report_title,
 )
 from analysis.report.render import report_html, report_zip
 from tests.output.formats import png_size
@@ -86,6 +90,66 @@ def test_an_existing_version_2_store_gains_the_pins_table(tmp_path: Path) -> Non
     store.close()
 
 
+def test_a_version_5_store_gains_notes_and_a_report_title(tmp_path: Path, figures) -> None:
+    path = tmp_path / "v5.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    for migration in MIGRATIONS[:5]:
+        migration(con)
+    con.execute("INSERT INTO meta VALUES ('schema_version', '5')")
+    con.execute(
+        "INSERT INTO pinned_charts (title, caption, analysis, corpus, model, figure_json, "
+        "position) VALUES ('old', 'c', 'lengths', 'reviews', '', ?, 1)",
+        [figures[0].to_json()],
+    )
+    con.close()
+    store = Store(path)
+    assert store.schema_version() == SCHEMA_VERSION
+    [old] = list_pins(store)
+    assert old.title == "old" and old.note == ""  # a chart pinned before notes existed
+    assert report_title(store) == "EmbedLens report: reviews"
+    store.close()
+
+
+def test_notes_and_the_report_title_are_stored_and_survive_reopening(
+    tmp_path: Path, figures
+) -> None:
+    path = tmp_path / "notes.duckdb"
+    store = Store(path)
+    assert report_title(store) == "EmbedLens report"  # nothing pinned yet
+    first, second, _ = pin_all(store, figures)
+    assert report_title(store) == f"EmbedLens report: stdlib_docs, {HOSTILE}"
+    set_note(store, second, "  Three classes, one\nof them rare.  ")
+    set_report_title(store, "  Quotes:   what the model sees ")
+    with pytest.raises(UserError, match="at most 10,000 characters"):
+        set_note(store, first, "x" * 10_001)
+    store.close()
+    reopened = Store(path)
+    pins = list_pins(reopened)
+    assert [pin.note for pin in pins] == ["", "Three classes, one\nof them rare.", ""]
+    assert pins[1].chart().note == "Three classes, one\nof them rare."
+    assert report_title(reopened) == "Quotes: what the model sees"
+    set_report_title(reopened, " ")  # cleared: back to the default
+    assert report_title(reopened) == f"EmbedLens report: stdlib_docs, {HOSTILE}"
+    reopened.close()
+
+
+def test_the_bare_figure_drops_only_the_title_and_the_caption_drawn_inside(figures) -> None:
+    styled = figures[0]
+    bare = bare_figure(styled)
+    assert styled.layout.title.text and bare.layout.title.text is None
+    caption = styled.layout.meta["caption"]
+    texts = [note.text for note in bare.layout.annotations]
+    assert len(texts) == len(styled.layout.annotations) - 1
+    assert not any(caption[:30] in text for text in texts)
+    assert bare.layout.height < styled.layout.height  # the caption's margin is given back
+    assert styled.layout.title.text == figure_title_of(styled)  # the original is untouched
+
+
+def figure_title_of(fig) -> str:
+    return fig.to_dict()["layout"]["title"]["text"]
+
+
 def test_data_behind_a_chart_downloads_formula_safe(store: Store, figures) -> None:
     pin_all(store, figures)
     data = pin_data(list_pins(store)[1])
@@ -111,6 +175,31 @@ def test_report_html_is_one_self_contained_page(store: Store, figures) -> None:
     for pin in pins:
         assert html.escape(provenance(pin)) in ours
     assert "Generated " in ours and "3 charts" in ours
+    # each title and caption once: as text, not again inside the plot
+    assert ours.count("Text lengths") == 2  # the h2 of charts 1 and 3
+    for pin in pins:
+        assert ours.count(html.escape(pin.caption[:30])) == 1, pin.caption
+    assert "<h1>EmbedLens report</h1>" in ours
+
+
+def test_the_report_title_and_notes_are_exported(store: Store, figures) -> None:
+    first, _, _ = pin_all(store, figures)
+    set_note(store, first, "Long tail: see <b>here</b>\n\n[click](https://evil.example)")
+    set_report_title(store, "Quotes <2026>")
+    pins = list_pins(store)
+    ours = _outside_plotlyjs(report_html(pins, report_title(store)))
+    assert "<h1>Quotes &lt;2026&gt;</h1>" in ours and "<title>Quotes &lt;2026&gt;</title>" in ours
+    assert '<p class="note">Long tail: see &lt;b&gt;here&lt;/b&gt;' in ours
+    assert ours.count('<p class="note">') == 1
+    with zipfile.ZipFile(io.BytesIO(report_zip(pins, report_title(store)))) as archive:
+        index = archive.read("index.md").decode("utf-8")
+        page = archive.read("report.html").decode("utf-8")
+    assert index.startswith("# Quotes \\<2026\\>\n")
+    assert (
+        "> Long tail: see \\<b\\>here\\</b\\>\n>\n> \\[click\\]\\(https://evil.example\\)" in index
+    )
+    assert index.count("Long tail") == 1
+    assert "<h1>Quotes &lt;2026&gt;</h1>" in page and "Long tail" in page
 
 
 def test_report_zip_has_png_and_svg_per_chart_an_index_and_the_html(store: Store, figures) -> None:

@@ -14,7 +14,6 @@ import pandas as pd
 import pytest
 
 from analysis.core.errors import UserError
-from analysis.models.encoders import is_loaded
 from analysis.tables.data import demo_tables
 from analysis.tables.encoding import (
     DEFAULT_MAX_LENGTH,
@@ -178,12 +177,6 @@ def test_an_encoder_without_tokens_has_no_token_states():
     assert encoder.tokenizer is None
     with pytest.raises(UserError, match="no token states"):
         encoder.token_states([[101, 102]])
-
-
-def test_is_loaded_reports_models_in_memory(default_encoder):
-    assert is_loaded("default")
-    assert is_loaded(" default ")
-    assert not is_loaded("/no/such/model/folder")
 
 
 # --- contextual sequences ----------------------------------------------------------------------

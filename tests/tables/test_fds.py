@@ -14,6 +14,8 @@ from analysis.tables.encoding import CONTEXTUAL, TableEncoder
 from analysis.tables.fds import (
     CONTEXT_FREE,
     discover_fds,
+    discovered_frame,
+    discovered_text,
     fd_listing,
     match_groups,
     non_fd_pairs,
@@ -105,6 +107,27 @@ def test_employees_discovery_marks_which_fds_were_declared():
     assert ("job_title", "office_country") in [
         (d["determinant"], d["dependent"]) for d in listing["discovered"]
     ]
+
+
+def test_the_reading_names_the_fds_found_and_the_frame_lists_every_one():
+    listings = {
+        "employees": fd_listing(demo("employees"), discover_fds(demo("employees").texts)),
+        "empty": {"discovered": [], "declared": [], "keys": []},
+    }
+    named = [
+        f"employees: {d['determinant']} -> {d['dependent']}"
+        for d in listings["employees"]["discovered"]
+    ]
+    assert len(named) == 11
+    text = discovered_text(listings)
+    assert text == f"11 exact FD(s) discovered in 2 table(s) ({', '.join(named)})"
+    short = discovered_text(listings, shown=3)
+    assert short == f"11 exact FD(s) discovered in 2 table(s) ({', '.join(named[:3])} and 8 more)"
+    assert discovered_text({"empty": listings["empty"]}) == "0 exact FD(s) discovered in 1 table(s)"
+    frame = discovered_frame({"extra": {"fds": listings}})
+    assert list(frame.columns) == ["table", "determinant", "dependent", "declared"]
+    assert len(frame) == 11 and set(frame["table"]) == {"employees"}
+    assert frame["declared"].sum() == len(demo("employees").declared_fds)
 
 
 # --- groups and matching -----------------------------------------------------------------------
@@ -205,7 +228,7 @@ def test_context_free_encoders_are_flagged_not_meaningful(store):
     assert (group.status, group.mode) == (NOT_MEANINGFUL, CONTEXT_FREE)
     assert "trivially 0" in group.note
     reading = reading_functional_dependencies(output.groups, output.extra)
-    assert "1 exact FD(s) discovered in 1 table(s)" in reading
+    assert reading.startswith("1 exact FD(s) discovered in 1 table(s) (fd: x -> y);")
     assert "not measured" in reading and "trivially 0" in reading
 
 

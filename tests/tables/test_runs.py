@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from analysis.core.errors import UserError
 from analysis.core.store import Store
 from analysis.tables.context import TablesRequest
-from analysis.tables.data import demo_tables, read_table_path
+from analysis.tables.data import Table, demo_tables, read_table_path
 from analysis.tables.property_run import TablePropertyRun
 from analysis.tables.runs import request_of, run_params, stored_runs
 from tests.shared import PROJECT_ROOT
@@ -93,6 +94,32 @@ def test_a_reopened_run_keeps_its_stored_parameters_and_is_keyed_apart(store: St
     assert len(live) == len(old) == 3 and not live & old
 
 
+def test_the_reading_says_first_how_few_rows_the_model_saw(store: Store) -> None:
+    frame = pd.DataFrame(
+        {
+            "country": [f"country number {i}" for i in range(400)],
+            "continent": [("Europe", "Asia", "Africa")[i % 3] for i in range(400)],
+            "population": [str(1000 + 7 * i) for i in range(400)],
+        }
+    )
+    big = Table("big", frame, "test")
+    request = TablesRequest(property="row-order", models=("lsa",), permutations=2)
+    run = TablePropertyRun(store, [big], request)
+    stored = run.run()
+    used = {g["rows_used"] for g in stored.result["groups"] if g["status"] == "ok"}
+    low, high = min(used), max(used)
+    assert high < 400
+    window = f"{low}-{high}" if low < high else f"{low}"
+    assert run.reading(stored).startswith(
+        f"The model saw only {window} of 400 rows of big per embedding (the leading rows that "
+        "fit its window); the scores speak for those rows, not the whole table. Row order"
+    )
+    small = TablePropertyRun(store, [Table("small", frame.head(6), "test")], request)
+    assert "The model saw only" not in small.reading(small.run())  # every row fitted
+    reopened = TablePropertyRun.reopen(store, stored.result_id)
+    assert reopened.reading(reopened.find()) == run.reading(stored)
+
+
 def test_reopening_a_run_that_is_not_stored_says_so(store: Store) -> None:
     with pytest.raises(UserError, match="No stored table run #99"):
         TablePropertyRun.reopen(store, 99)
@@ -113,7 +140,5 @@ def test_the_estimate_grows_with_the_permutations_and_is_smaller_for_lsa(store: 
 
     assert 0 < seconds(models=("lsa",)) < seconds(models=("lsa",), permutations=50)
     assert seconds(models=("lsa",)) < seconds(models=("default",))
-    assert (
-        "2 idle cores"
-        in TablePropertyRun(store, tables, TablesRequest(property="join")).estimate().describe()
-    )
+    described = TablePropertyRun(store, tables, TablesRequest(property="join")).estimate()
+    assert "default at" in described.basis and "measured on this machine" in described.describe()

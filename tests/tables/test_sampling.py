@@ -10,6 +10,7 @@ import pytest
 from analysis.tables.data import Table, demo_tables
 from analysis.tables.encoding import CONTEXTUAL, PER_ITEM, TableEncoder
 from analysis.tables.measures import mcv
+from analysis.tables.readings import window_text
 from analysis.tables.sampling import reading_sample_fidelity, run_sample_fidelity, sample_rows
 from analysis.tables.scores import OK, SKIPPED, ScoreGroup
 from analysis.tables.serialise import COLUMN, column_text
@@ -155,5 +156,6 @@ def test_the_model_window_is_said_when_it_limits_the_rows_compared(store):
     groups = run([employees], encoder, ratios=(0.5,), samples=1, contextual=False)
     [group] = [g for g in groups if g.status == OK]
     assert group.rows_used < 200 and f"{group.rows_used} of the table's 200 rows" in group.note
-    reading = reading_sample_fidelity(groups, {})
-    assert f"employees {group.rows_used} of 200 rows (per-item)" in reading
+    said = window_text(groups, [{"name": "employees", "rows": 200}])
+    assert said.startswith(f"The model saw only {group.rows_used} of 200 rows of employees ")
+    assert "The model saw" not in reading_sample_fidelity(groups, {})  # said once, before it
