@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.cli.common import StderrProgress, open_args_store
+from analysis.core.config import EMBED_CHUNK_TEXTS
 from analysis.core.errors import UserError
 
 
@@ -36,6 +37,14 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "--model",
         default="default",
         help="default (bundled all-MiniLM-L6-v2), lsa, random, or a local model folder / hub id",
+    )
+    p.add_argument(
+        "--chunk",
+        type=int,
+        default=EMBED_CHUNK_TEXTS,
+        metavar="N",
+        help=f"texts encoded and committed together (default {EMBED_CHUNK_TEXTS}): an interrupted "
+        "embed loses at most one chunk, and running it again resumes from the cache",
     )
     p.set_defaults(handler=_embed)
 
@@ -97,7 +106,9 @@ def _ingest(args: argparse.Namespace) -> dict[str, Any]:
 def _embed(args: argparse.Namespace) -> dict[str, Any]:
     from analysis.vectors.embedding import embed_corpus
 
-    result = embed_corpus(open_args_store(args), args.name, args.model, StderrProgress("embedding"))
+    result = embed_corpus(
+        open_args_store(args), args.name, args.model, StderrProgress("embedding"), args.chunk
+    )
     return {
         "corpus": result.corpus,
         "model": result.model,

@@ -34,6 +34,11 @@ def resolve_db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     return DEFAULT_DB
 
 
+#: Texts encoded and committed together by ``embed``: the work a kill or crash can lose, and the
+#: vectors held in memory at once (1,024 x 384 float32 is 1.5 MB).
+EMBED_CHUNK_TEXTS = 1024
+
+
 @dataclass(frozen=True)
 class Limits:
     """Upper bounds on what one ingest may bring in; each can be raised by the user."""

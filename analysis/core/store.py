@@ -9,6 +9,12 @@ once the store has been idle for ``idle_seconds``, releasing the lock. A process
 file locked waits, retrying, for up to ``lock_wait_seconds``. Long computations (encoding,
 projections) run outside any block, so another process waits at most for one write.
 
+Taking turns: a process that uses the store without pause (a page polling, a loop of reads)
+would never be idle. A process waiting for the file says so by creating ``<store>.waiting``
+beside it; a connection open for ``MAX_HOLD_SECONDS`` that sees that flag is closed at its next
+gap between blocks, and its process keeps off the file for ``TURN_SECONDS``, longer than the
+waiting process's retry pause, so the waiter gets its turn. Nobody waiting, nobody pauses.
+
 Within a process, a thread's nested blocks share one cursor (so a read inside a transaction sees
 the transaction's own writes); cursors are independent connections to one database, safe across
 threads (Streamlit runs every browser session in its own thread).
@@ -17,6 +23,7 @@ threads (Streamlit runs every browser session in its own thread).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import threading
 import time
 import weakref
@@ -32,6 +39,9 @@ from analysis.core.errors import UserError
 SCHEMA_VERSION = 6
 IDLE_SECONDS = 0.1
 LOCK_WAIT_SECONDS = 60.0
+MAX_HOLD_SECONDS = 1.0
+TURN_SECONDS = 0.2
+RETRY_PAUSE_SECONDS = 0.1  # the longest pause between two attempts to open a locked file
 
 
 def first_row(rows: list[tuple]) -> tuple | None:
@@ -294,6 +304,9 @@ class Store:
         self.idle_seconds = idle_seconds
         self.lock_wait_seconds = lock_wait_seconds
         self._con: duckdb.DuckDBPyConnection | None = None
+        self._opened_at = 0.0
+        self._turn_ends = 0.0  # after handing over, this process waits until then to reopen
+        self._waiting_flag = self.path.with_name(self.path.name + ".waiting")
         self._users = 0
         self._lease_lock = threading.Lock()
         self._idle_timer: threading.Timer | None = None
@@ -365,7 +378,9 @@ class Store:
                 self._idle_timer.cancel()
                 self._idle_timer = None
             if self._con is None:
+                time.sleep(max(0.0, self._turn_ends - time.monotonic()))
                 self._con = self._open()
+                self._opened_at = time.monotonic()
             self._users += 1
             return self._con
 
@@ -374,12 +389,31 @@ class Store:
             self._users -= 1
             if self._users:
                 return
+            if self._someone_waits():
+                self._close_locked()
+                self._say_waiting(False)  # a process still waiting sets it again
+                self._turn_ends = time.monotonic() + TURN_SECONDS
+                return
             if self.idle_seconds <= 0:
                 self._close_locked()
                 return
             self._idle_timer = threading.Timer(self.idle_seconds, self._close_if_idle)
             self._idle_timer.daemon = True
             self._idle_timer.start()
+
+    def _someone_waits(self) -> bool:
+        """Held long enough, and another process has said it waits for the file."""
+        held = time.monotonic() - self._opened_at >= MAX_HOLD_SECONDS
+        return held and self._waiting_flag.exists()
+
+    def _say_waiting(self, waiting: bool) -> None:
+        """Raise or lower the flag that asks the holder of the file for a turn (best effort: a
+        read-only folder only loses the turn-taking)."""
+        with contextlib.suppress(OSError):
+            if waiting:
+                self._waiting_flag.touch()
+            else:
+                self._waiting_flag.unlink(missing_ok=True)
 
     def _close_if_idle(self) -> None:
         with self._lease_lock:
@@ -400,9 +434,11 @@ class Store:
         pause = 0.02
         while True:
             try:
-                return duckdb.connect(str(self.path))
+                con = duckdb.connect(str(self.path))
             except duckdb.IOException as exc:
-                if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                locked = "lock" in str(exc).lower()
+                self._say_waiting(locked and time.monotonic() < deadline)
+                if not locked or time.monotonic() >= deadline:
                     raise UserError(
                         f"Cannot open the store {self.path}: {exc}. Another process kept it "
                         f"for more than {self.lock_wait_seconds:.0f} s; try again when it is "
@@ -412,8 +448,11 @@ class Store:
                 raise UserError(
                     f"{self.path} is not a usable DuckDB store ({exc}); pass a different --db."
                 ) from exc
+            else:
+                self._say_waiting(False)
+                return con
             time.sleep(pause)
-            pause = min(pause * 2, 0.25)
+            pause = min(pause * 2, RETRY_PAUSE_SECONDS)
 
     def ensure_cache_table(self, cur: duckdb.DuckDBPyConnection, dim: int) -> str:
         table = cache_table(dim)

@@ -2,8 +2,9 @@
 
 The cache key is (model, layer, pooling, max length, temperature, sha256 of the text): the same text
 embedded twice with the same settings never runs the model twice, across corpora and restarts.
-A corpus counts as embedded with a model only once every one of its vectors is in the cache; that
-record and the new vectors are written in one transaction.
+New vectors are committed to the cache chunk by chunk, so a kill, crash or cancel loses at most
+one chunk and the next run resumes from the cache; a corpus counts as embedded with a model only
+once every one of its vectors is in (its corpus_embeddings row is written last).
 """
 
 from __future__ import annotations
@@ -11,15 +12,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import numpy as np
-
+from analysis.core.config import EMBED_CHUNK_TEXTS
+from analysis.core.errors import UserError
 from analysis.core.progress import ProgressFn
 from analysis.core.store import Store
 from analysis.corpus.corpora import get_corpus, load_documents
-from analysis.models.encoders import (
-    expected_key,
-    load_encoder,
-)
+from analysis.models.encoders import Encoder, expected_key, load_encoder
 from analysis.models.throughput import observe
 from analysis.vectors.cache import (
     Representation,
@@ -61,11 +59,15 @@ def embed_corpus(
     corpus_name: str,
     model_spec: str = "default",
     progress: ProgressFn | None = None,
+    chunk_texts: int = EMBED_CHUNK_TEXTS,
 ) -> EmbedResult:
-    """Embed every document of a corpus with a model's own output, using the cache.
+    """Embed every document of a corpus with a model's own output, through the cache.
 
-    When every text is cached already the model is not even loaded.
+    Only texts missing from the cache are encoded, ``chunk_texts`` at a time, each chunk
+    committed on its own. When every text is cached already the model is not even loaded.
     """
+    if chunk_texts < 1:
+        raise UserError(f"A chunk must hold at least 1 text, not {chunk_texts}.")
     start = time.perf_counter()
     corpus = get_corpus(store, corpus_name)
     documents = load_documents(store, corpus, with_metadata=False)
@@ -80,20 +82,21 @@ def embed_corpus(
         info = encoder.info
         have = cached_hashes(store, info.model_key, info.dim, rep, hashes)
         missing = [i for i, h in enumerate(hashes) if h not in have]
-        run = [texts[i] for i in missing]
-        began = time.perf_counter()
-        vectors = encoder.encode(run, progress) if missing else None
-        observe(model_spec, "output", run, time.perf_counter() - began)  # later estimates
-    else:
-        vectors = None
-    if vectors is None:
-        vectors = np.empty((0, info.dim), np.float32)
-        if progress is not None:
-            progress(len(texts), len(texts))
+        if missing:
+            _encode_in_chunks(
+                store,
+                encoder,
+                model_spec,
+                [texts[i] for i in missing],
+                [hashes[i] for i in missing],
+                progress,
+                chunk_texts,
+            )
+    if not missing and progress is not None:
+        progress(len(texts), len(texts))
     seconds = time.perf_counter() - start
     with store.transaction() as cur:
         upsert_model(cur, info)
-        write_cache(cur, store, info.model_key, rep, [hashes[i] for i in missing], vectors)
         record_corpus_embedding(cur, corpus.corpus_id, info.model_key, rep, info.dim, seconds)
     return EmbedResult(
         corpus=corpus.name,
@@ -105,3 +108,36 @@ def embed_corpus(
         cached=len(texts) - len(missing),
         encoded=len(missing),
     )
+
+
+def _encode_in_chunks(
+    store: Store,
+    encoder: Encoder,
+    model_spec: str,
+    texts: list[str],
+    hashes: list[str],
+    progress: ProgressFn | None,
+    chunk_texts: int,
+) -> None:
+    """Encode and commit ``chunk_texts`` texts at a time; progress counts across all chunks."""
+    total = len(texts)
+    began = time.perf_counter()
+    for offset in range(0, total, chunk_texts):
+        part = texts[offset : offset + chunk_texts]
+
+        def report(done: int, _part_total: int, offset: int = offset) -> None:
+            if progress is not None:
+                progress(offset + done, total)
+
+        vectors = encoder.encode(part, report)
+        with store.transaction() as cur:
+            upsert_model(cur, encoder.info)
+            write_cache(
+                cur,
+                store,
+                encoder.info.model_key,
+                Representation(),
+                hashes[offset : offset + len(part)],
+                vectors,
+            )
+    observe(model_spec, "output", texts, time.perf_counter() - began)  # later estimates

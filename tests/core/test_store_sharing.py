@@ -131,3 +131,25 @@ def test_a_long_command_line_embed_does_not_lock_the_app_out(
     assert embed.returncode == 0, err
     assert polls >= 5  # model loading alone takes seconds: the app kept reading meanwhile
     assert slowest < 3.0
+
+
+def test_a_store_used_without_pause_still_lets_another_process_in(tmp_path: Path) -> None:
+    """A page polling in a tight loop is never idle; it still hands the file over in turns."""
+    db = tmp_path / "s.duckdb"
+    app = Store(db)
+    child = other_process(
+        f"""
+        import time
+        from analysis.core.store import Store
+        start = time.monotonic()
+        Store({str(db)!r}, lock_wait_seconds=30).fetch_all("SELECT 1")
+        print(round(time.monotonic() - start, 2))
+        """
+    )
+    deadline = time.monotonic() + 60
+    while child.poll() is None and time.monotonic() < deadline:
+        app.fetch_all("SELECT count(*) FROM corpora")  # no pause at all
+    out, err = child.communicate(timeout=60)
+    assert child.returncode == 0, err
+    assert float(out) < 5.0
+    assert not db.with_name("s.duckdb.waiting").exists()  # the flag is down once served
