@@ -84,10 +84,11 @@ def app_seconds(db: Path, workdir: Path, n_texts: int) -> float:
             page.get_by_role("button", name="Embed", exact=True).click()
             done = main.get_by_text(f"Embedded {name} with all-MiniLM-L6-v2: {rows:,} texts")
             expect(done).to_be_visible(timeout=600_000)
+        message = done.inner_text()
         browser.close()
-    found = re.search(r"([\d.]+) s\.\s*$", done.inner_text())
+    found = re.search(r"([\d.]+) s\.\s*$", message)
     if found is None:
-        raise RuntimeError(f"no time in {done.inner_text()!r}")
+        raise RuntimeError(f"no time in {message!r}")
     return float(found.group(1))
 
 
