@@ -34,10 +34,18 @@ from analysis.vectors.catalogue import corpus_models
 
 MODEL_CHOICES = {
     f"{DEFAULT_MODEL_NAME} (bundled)": "default",
+    f"{DEFAULT_MODEL_NAME} int8 (ONNX Runtime, faster, ~1% off fp32)": "default-int8",
     "LSA baseline (TF-IDF + SVD)": "lsa",
     "Random-weights control (MiniLM architecture)": "random",
     "A local sentence-transformers folder…": "path",
 }
+#: Specs with only a final embedding: never offered where an analysis reads per-layer states.
+OUTPUT_ONLY = frozenset({"default-int8"})
+
+
+def layer_model_choices() -> dict[str, str]:
+    """The model choices of pages that read per-layer states (Probes, Length, Tables)."""
+    return {label: spec for label, spec in MODEL_CHOICES.items() if spec not in OUTPUT_ONLY}
 
 
 def require_navigation() -> None:
@@ -62,10 +70,14 @@ def store() -> Store:
     return open_store()
 
 
-def model_spec_input(key: str) -> str | None:
-    """A model picker; returns the spec, or None while a local path is still missing."""
-    label = st.selectbox("Model", list(MODEL_CHOICES), key=f"{key}_model")
-    spec = MODEL_CHOICES[label]
+def model_spec_input(key: str, per_layer: bool = False) -> str | None:
+    """A model picker; returns the spec, or None while a local path is still missing.
+
+    ``per_layer``: the analysis reads per-layer states, so output-only models are not offered.
+    """
+    choices = layer_model_choices() if per_layer else MODEL_CHOICES
+    label = st.selectbox("Model", list(choices), key=f"{key}_model")
+    spec = choices[label]
     if spec != "path":
         return spec
     path = st.text_input(

@@ -22,6 +22,7 @@ from analysis.corpus.figures import label_counts, length_histogram
 from analysis.corpus.readers import SUPPORTED_SUFFIXES, ParsedTable, read_pasted, read_path
 from analysis.corpus.uploads import parse_uploads
 from analysis.models.encoders import DEFAULT_MODEL_NAME
+from analysis.models.int8_encoder import INT8_SPEC, measure_fidelity
 from analysis.output.style import literal
 from analysis.vectors.catalogue import corpus_models
 from analysis.vectors.embedding import embed_corpus, embed_job_key
@@ -261,6 +262,8 @@ def embed_controls(name: str) -> None:
     with st.form(f"embed_{name}", border=False):
         spec = model_spec_input("embed")
         submitted = st.form_submit_button("Embed")
+    if spec == INT8_SPEC:
+        int8_fidelity(name)
     if submitted:
         if spec is None:
             st.error("Enter the folder of a sentence-transformers model.")
@@ -276,6 +279,18 @@ def embed_controls(name: str) -> None:
             f"{result.cached:,} from the cache, {result.duplicates:,} duplicates of another "
             f"text, {result.seconds:.1f} s."
         )
+
+
+def int8_fidelity(name: str) -> None:
+    """What the int8 model costs in accuracy, measured on this corpus's own first texts."""
+    try:
+        with st.spinner("Measuring int8 against fp32 on this corpus…"):
+            documents = load_documents(store(), get_corpus(store(), name), with_metadata=False)
+            fidelity = measure_fidelity(documents["text"].tolist())
+    except UserError as exc:
+        st.warning(str(exc))
+        return
+    st.caption(fidelity.describe())
 
 
 def delete_controls(name: str) -> None:

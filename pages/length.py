@@ -66,7 +66,7 @@ def request_controls(corpus: Corpus) -> LengthRequest | None:
     """The settings; None while the model choice cannot run these diagnostics."""
     left, right = st.columns(2)
     with left:
-        spec = model_spec_input("len")
+        spec = model_spec_input("len", per_layer=True)
     st.caption(
         "Transformer models only: LSA has no tokens, layers or attention, and imported vectors "
         "cannot embed texts cut to a new length."

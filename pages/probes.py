@@ -217,7 +217,7 @@ def main() -> None:
     if corpus is None:
         return
     mode = st.radio("Analysis", MODES, horizontal=True, key="probe_mode")
-    model = model_spec_input("probe")
+    model = model_spec_input("probe", per_layer=True)
     if model is None:
         st.info("Enter the folder of a local sentence-transformers model.")
         return

@@ -28,7 +28,7 @@ from analysis.tables.store import (
     stored_tables,
 )
 from pages._tables_ui import property_section
-from pages._ui import MODEL_CHOICES, delete_with_confirmation, require_navigation
+from pages._ui import delete_with_confirmation, layer_model_choices, require_navigation
 from pages._ui import store as open_store
 
 require_navigation()
@@ -132,7 +132,7 @@ def pick_tables(known: dict[str, Table]) -> list[Table]:
 
 
 def pick_models() -> tuple[str, ...]:
-    builtin = {label: spec for label, spec in MODEL_CHOICES.items() if spec != "path"}
+    builtin = {label: spec for label, spec in layer_model_choices().items() if spec != "path"}
     labels = st.multiselect(
         "Models (compared in one figure)",
         list(builtin),

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.cli.common import StderrProgress, open_args_store
-from analysis.core.config import EMBED_CHUNK_TEXTS
+from analysis.core.config import EMBED_CHUNK_TEXTS, EMBED_ENGINES
 from analysis.core.errors import UserError
 
 
@@ -36,7 +36,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument(
         "--model",
         default="default",
-        help="default (bundled all-MiniLM-L6-v2), lsa, random, or a local model folder / hub id",
+        help="default (bundled all-MiniLM-L6-v2), default-int8 (the same, int8 on ONNX Runtime), "
+        "lsa, random, or a local model folder / hub id",
     )
     p.add_argument(
         "--chunk",
@@ -46,6 +47,14 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         help=f"texts encoded and committed together (default {EMBED_CHUNK_TEXTS}): an interrupted "
         "embed loses at most one chunk, and running it again resumes from the cache",
     )
+    p.add_argument(
+        "--engine",
+        choices=EMBED_ENGINES,
+        default="local",
+        help="where the model runs: in this process (default) or as a Ray Data pipeline of "
+        "encoder actors (a local Ray instance, or the cluster at --address / RAY_ADDRESS)",
+    )
+    p.add_argument("--address", help="a Ray cluster's address, with --engine ray")
     p.set_defaults(handler=_embed)
 
     p = sub.add_parser("corpora", parents=[common], help="list corpora and their models")
@@ -104,12 +113,20 @@ def _ingest(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _embed(args: argparse.Namespace) -> dict[str, Any]:
+    from analysis.models.int8_encoder import INT8_SPEC, measure_fidelity
     from analysis.vectors.embedding import embed_corpus
 
+    store = open_args_store(args)
     result = embed_corpus(
-        open_args_store(args), args.name, args.model, StderrProgress("embedding"), args.chunk
+        store,
+        args.name,
+        args.model,
+        StderrProgress("embedding"),
+        args.chunk,
+        engine=args.engine,
+        address=args.address,
     )
-    return {
+    out: dict[str, Any] = {
         "corpus": result.corpus,
         "model": result.model,
         "model_key": result.model_key,
@@ -118,7 +135,17 @@ def _embed(args: argparse.Namespace) -> dict[str, Any]:
         "seconds": result.seconds,
         "cached": result.cached,
         "encoded": result.encoded,
+        "engine": args.engine,
     }
+    if args.model.strip() == INT8_SPEC:
+        from dataclasses import asdict
+
+        from analysis.corpus.corpora import get_corpus, load_documents
+
+        documents = load_documents(store, get_corpus(store, args.name), with_metadata=False)
+        fidelity = measure_fidelity(documents["text"].tolist())
+        out["fidelity"] = {**asdict(fidelity), "how": fidelity.describe()}
+    return out
 
 
 def _corpora(args: argparse.Namespace) -> dict[str, Any]:

@@ -37,6 +37,8 @@ def resolve_db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
 #: Texts encoded and committed together by ``embed``: the work a kill or crash can lose, and the
 #: vectors held in memory at once (1,024 x 384 float32 is 1.5 MB).
 EMBED_CHUNK_TEXTS = 1024
+#: Where ``embed`` runs the model: in this process, or on a Ray cluster (vectors.ray_engine).
+EMBED_ENGINES = ("local", "ray")
 
 
 @dataclass(frozen=True)

@@ -408,6 +408,8 @@ def expected_key(spec: str, corpus_texts: Sequence[str] | None = None) -> str | 
         return f"random:{DEFAULT_MODEL_NAME}:seed0"
     if spec == "lsa":
         return f"lsa:{lsa_revision(corpus_texts)}" if corpus_texts is not None else None
+    if spec in _REGISTERED:
+        return _REGISTERED[spec][0]()
     if Path(spec).is_dir():
         return f"st:{Path(spec).name}@{_weights_hash(spec)}"
     return None
@@ -415,13 +417,22 @@ def expected_key(spec: str, corpus_texts: Sequence[str] | None = None) -> str | 
 
 _LOADED: dict[str, Encoder] = {}
 _LOAD_LOCK = threading.Lock()
+#: Specs defined in their own modules (e.g. default-int8): spec -> (model key without loading,
+#: loader). Registration keeps this module free of their heavier dependencies.
+_REGISTERED: dict[str, tuple[Callable[[], str], Callable[[], Encoder]]] = {}
+
+
+def register_spec(spec: str, key: Callable[[], str], load: Callable[[], Encoder]) -> None:
+    """Make ``spec`` known to ``expected_key`` and ``load_encoder``."""
+    _REGISTERED[spec] = (key, load)
 
 
 def load_encoder(spec: str, corpus_texts: Sequence[str] | None = None) -> Encoder:
     """The encoder for a user's model spec, loaded once per process.
 
     Specs: 'default' (bundled MiniLM), 'random' (random-weight control), 'lsa' (needs the corpus
-    texts to fit on), or a local folder / hub id of a sentence-transformers model.
+    texts to fit on), a registered spec ('default-int8'), or a local folder / hub id of a
+    sentence-transformers model.
     """
     spec = (spec or "default").strip()
     if spec == "lsa":
@@ -438,6 +449,8 @@ def load_encoder(spec: str, corpus_texts: Sequence[str] | None = None) -> Encode
             )
         elif spec == "random":
             encoder = RandomWeightsEncoder()
+        elif spec in _REGISTERED:
+            encoder = _REGISTERED[spec][1]()
         elif spec.startswith("external:"):
             raise UserError(
                 f"'{spec}' holds vectors imported with a corpus; it cannot embed new text."

@@ -10,9 +10,12 @@ once every one of its vectors is in (its corpus_embeddings row is written last).
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from analysis.core.config import EMBED_CHUNK_TEXTS
+import numpy as np
+
+from analysis.core.config import EMBED_CHUNK_TEXTS, EMBED_ENGINES
 from analysis.core.errors import UserError
 from analysis.core.progress import ProgressFn
 from analysis.core.store import Store
@@ -60,14 +63,20 @@ def embed_corpus(
     model_spec: str = "default",
     progress: ProgressFn | None = None,
     chunk_texts: int = EMBED_CHUNK_TEXTS,
+    engine: str = "local",
+    address: str | None = None,
 ) -> EmbedResult:
     """Embed every document of a corpus with a model's own output, through the cache.
 
     Only texts missing from the cache are encoded, ``chunk_texts`` at a time, each chunk
     committed on its own. When every text is cached already the model is not even loaded.
+    ``engine`` 'ray' encodes on a Ray cluster at ``address`` (a local one without it); the
+    vectors and the cache are the same.
     """
     if chunk_texts < 1:
         raise UserError(f"A chunk must hold at least 1 text, not {chunk_texts}.")
+    if engine not in EMBED_ENGINES:
+        raise UserError(f"Unknown engine '{engine}'; use one of: {', '.join(EMBED_ENGINES)}.")
     start = time.perf_counter()
     corpus = get_corpus(store, corpus_name)
     documents = load_documents(store, corpus, with_metadata=False)
@@ -83,15 +92,23 @@ def embed_corpus(
         have = cached_hashes(store, info.model_key, info.dim, rep, hashes)
         missing = [i for i, h in enumerate(hashes) if h not in have]
         if missing:
-            _encode_in_chunks(
-                store,
-                encoder,
-                model_spec,
-                [texts[i] for i in missing],
-                [hashes[i] for i in missing],
-                progress,
-                chunk_texts,
-            )
+            run_texts = [texts[i] for i in missing]
+            run_hashes = [hashes[i] for i in missing]
+            began = time.perf_counter()
+            if engine == "ray":
+                from analysis.vectors.ray_engine import ray_chunks
+
+                chunks = ray_chunks(
+                    model_spec, run_texts, run_hashes, chunk_texts, progress, address
+                )
+            else:
+                chunks = _local_chunks(encoder, run_texts, run_hashes, chunk_texts, progress)
+            for chunk_hashes, vectors in chunks:
+                with store.transaction() as cur:
+                    upsert_model(cur, info)
+                    write_cache(cur, store, info.model_key, rep, chunk_hashes, vectors)
+            if engine == "local":
+                observe(model_spec, "output", run_texts, time.perf_counter() - began)
     if not missing and progress is not None:
         progress(len(texts), len(texts))
     seconds = time.perf_counter() - start
@@ -110,18 +127,15 @@ def embed_corpus(
     )
 
 
-def _encode_in_chunks(
-    store: Store,
+def _local_chunks(
     encoder: Encoder,
-    model_spec: str,
     texts: list[str],
     hashes: list[str],
-    progress: ProgressFn | None,
     chunk_texts: int,
-) -> None:
-    """Encode and commit ``chunk_texts`` texts at a time; progress counts across all chunks."""
+    progress: ProgressFn | None,
+) -> Iterator[tuple[list[str], np.ndarray]]:
+    """(text hashes, vectors) ``chunk_texts`` at a time; progress counts across all chunks."""
     total = len(texts)
-    began = time.perf_counter()
     for offset in range(0, total, chunk_texts):
         part = texts[offset : offset + chunk_texts]
 
@@ -129,15 +143,4 @@ def _encode_in_chunks(
             if progress is not None:
                 progress(offset + done, total)
 
-        vectors = encoder.encode(part, report)
-        with store.transaction() as cur:
-            upsert_model(cur, encoder.info)
-            write_cache(
-                cur,
-                store,
-                encoder.info.model_key,
-                Representation(),
-                hashes[offset : offset + len(part)],
-                vectors,
-            )
-    observe(model_spec, "output", texts, time.perf_counter() - began)  # later estimates
+        yield hashes[offset : offset + len(part)], encoder.encode(part, report)

@@ -116,3 +116,11 @@ def test_sentence_pairs(docs_db: Path) -> None:
     assert not at.error, [e.value for e in at.error]
     assert "Spearman ρ × 100" in at.success[0].value
     assert chart_titles(at) == ["Layer × dimension"]
+
+
+def test_output_only_models_are_not_offered_where_layers_are_read(docs_db: Path) -> None:
+    probes = probes_page().selectbox(key="probe_model").options
+    assert any("bundled" in option for option in probes)
+    assert not any("int8" in option for option in probes)
+    corpora = open_app_page("corpora", "Corpora").selectbox(key="embed_model").options
+    assert any("int8" in option for option in corpora)
