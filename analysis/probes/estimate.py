@@ -97,16 +97,7 @@ def estimate_probe(store: Store, corpus: Corpus, request: ProbeRequest) -> Estim
 
 def _probe_parts(store: Store, corpus: Corpus, request: ProbeRequest) -> ProbeParts:
     """Seconds for encoding (uncached texts only), the default fitting and each heavy option."""
-    data = probe_data(
-        store,
-        corpus,
-        request.label_column,
-        request.group_column,
-        request.subsample,
-        request.seed,
-        request.min_class_size,
-        request.small_classes,
-    )
+    data = request.data(store, corpus)
     make_folds(data, request.folds, request.seed)
     probed = _probed(store, corpus, data.rows)
     n, k = data.n, data.k

@@ -54,7 +54,7 @@ from analysis.probes.fit import (
     single_thread,
     tfidf_probe,
 )
-from analysis.probes.inputs import Folds, ProbeData, make_folds, probe_data
+from analysis.probes.inputs import Folds, ProbeData, make_folds
 from analysis.probes.metrics import chance_level, fold_scores, summarise
 from analysis.probes.requests import ProbeRequest
 from analysis.probes.summary import dimension_table, heatmap_table, layers_table, probe_reading
@@ -165,16 +165,7 @@ def planned_fits(
 def _compute(
     store: Store, corpus: Corpus, request: ProbeRequest, progress: ProgressFn | None
 ) -> dict[str, Any]:
-    data = probe_data(
-        store,
-        corpus,
-        request.label_column,
-        request.group_column,
-        request.subsample,
-        request.seed,
-        request.min_class_size,
-        request.small_classes,
-    )
+    data = request.data(store, corpus)
     folds = make_folds(data, request.folds, request.seed)
     info = _layer_info(request.model)
     encoders = 1 + int(request.random_encoder)

@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from analysis.core.errors import UserError
+from analysis.core.store import Store
+from analysis.corpus.corpora import Corpus
 from analysis.models.pooling import POOLINGS
 from analysis.probes.dimension_curves import DEFAULT_DIMS
-from analysis.probes.inputs import check_small_classes
+from analysis.probes.inputs import ProbeData, check_small_classes, probe_data
 
 # The paper-mode protocol of Jin et al. (COLING 2025): fixed, so part of every stored result.
 PAPER_RANDOM_STATE = 42
@@ -62,6 +64,19 @@ class ProbeRequest:
             raise UserError("Use between 10 and 1,000 permutations (or 0 for none).")
         object.__setattr__(self, "dims", tuple(sorted({int(d) for d in self.dims})))
         object.__setattr__(self, "dim_layers", tuple(sorted({int(x) for x in self.dim_layers})))
+
+    def data(self, store: Store, corpus: Corpus) -> ProbeData:
+        """The labelled rows this request probes (the same for its estimate and its run)."""
+        return probe_data(
+            store,
+            corpus,
+            self.label_column,
+            self.group_column,
+            self.subsample,
+            self.seed,
+            self.min_class_size,
+            self.small_classes,
+        )
 
 
 @dataclass(frozen=True)
