@@ -48,18 +48,26 @@ def int8_model_file(model_dir: str, name: str, weights_hash: str) -> Path:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".export-") as work:
-        fp32 = Path(work) / "fp32.onnx"
         fused = Path(work) / "fused.onnx"
         quantized = Path(work) / "int8.onnx"
-        _export_fp32(model_dir, fp32)
-        _fuse(model_dir, fp32, fused)
+        export_fused_fp32(model_dir, fused)
         _quantize(fused, quantized)
         os.replace(quantized, target)  # atomic: readers see no file or a whole one
     return target
 
 
-def _export_fp32(model_dir: str, out: Path) -> None:
-    """The transformer's last hidden state as an ONNX graph with dynamic batch and length."""
+def export_fused_fp32(model_dir: str, out: Path) -> None:
+    """The exact (fp32) graph with ONNX Runtime's fusions: what int8 quantizes, and what
+    bench/exact_backends.py runs against torch."""
+    raw = out.with_name(out.stem + "-unfused.onnx")
+    export_fp32(model_dir, raw)
+    _fuse(model_dir, raw, out)
+    raw.unlink()
+
+
+def export_fp32(model_dir: str, out: Path) -> None:
+    """The transformer's last hidden state as an ONNX graph with dynamic batch and length (runs
+    on any ONNX runtime; the fused graph only on ONNX Runtime)."""
     import torch
     from transformers import AutoModel
 

@@ -48,7 +48,7 @@ def test_export_is_cached_on_disk_and_reloads_without_exporting(
     def no_export(*_: object) -> None:
         raise AssertionError("exported again although the file is cached")
 
-    monkeypatch.setattr(onnx_export, "_export_fp32", no_export)
+    monkeypatch.setattr(onnx_export, "export_fp32", no_export)
     start = time.perf_counter()
     again = Int8Encoder()
     assert time.perf_counter() - start < 1.0
