@@ -210,7 +210,7 @@ def inspect(name: str) -> None:
                 [
                     {
                         "model": m.name,
-                        "kind": m.kind,
+                        "backend": m.backend,
                         "revision": m.revision,
                         "dim": m.dim,
                         "layers": m.n_layers,

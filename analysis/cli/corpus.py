@@ -162,6 +162,7 @@ def _corpora(args: argparse.Namespace) -> dict[str, Any]:
                 "label_columns": corpus.label_columns,
                 "created_at": corpus.created_at,
                 "models": [m.name for m in corpus_models(store, corpus)],
+                "backends": {m.name: m.backend for m in corpus_models(store, corpus)},
             }
             for corpus in list_corpora(store)
         ]

@@ -57,6 +57,16 @@ def _limit_torch_threads() -> None:
     torch.set_num_threads(max(1, min(os.cpu_count() or 1, torch.get_num_threads())))
 
 
+#: What computed a model's vectors, by its kind: said with every stored embedding.
+BACKENDS = {
+    "sentence-transformers": "PyTorch fp32 (sentence-transformers)",
+    "random": "PyTorch fp32, random weights",
+    "onnx-int8": "ONNX Runtime, dynamic int8",
+    "lsa": "scikit-learn TF-IDF + truncated SVD",
+    "external": "imported with the corpus",
+}
+
+
 @dataclass(frozen=True)
 class ModelInfo:
     """What the store records about a model, so every number can say where it came from."""
@@ -70,6 +80,11 @@ class ModelInfo:
     n_layers: int | None
     pooling: str
     max_length: int | None
+
+    @property
+    def backend(self) -> str:
+        """What computed the vectors (the kind itself for a kind this version does not know)."""
+        return BACKENDS.get(self.kind, self.kind)
 
 
 def _length_order(texts: Sequence[str]) -> np.ndarray:

@@ -119,8 +119,12 @@ def test_cli_embeds_with_int8_apart_from_fp32_and_reports_fidelity(
     exact = cli("embed", "tiny", "--db", db)
     assert exact["model_key"] == expected_key("default") and "fidelity" not in exact
     assert exact["encoded"] == exact["rows"] and exact["cached"] == 0
-    listed = cli("corpora", "--db", db)["corpora"][0]["models"]
-    assert sorted(listed) == ["all-MiniLM-L6-v2", "all-MiniLM-L6-v2-int8"]
+    listed = cli("corpora", "--db", db)["corpora"][0]
+    assert sorted(listed["models"]) == ["all-MiniLM-L6-v2", "all-MiniLM-L6-v2-int8"]
+    assert listed["backends"] == {  # which backend made each stored embedding
+        "all-MiniLM-L6-v2": "PyTorch fp32 (sentence-transformers)",
+        "all-MiniLM-L6-v2-int8": "ONNX Runtime, dynamic int8",
+    }
 
 
 @pytest.mark.slow  # AppTest with the real model

@@ -69,6 +69,8 @@ def test_upload_and_embed_in_the_background(app: AppTest, tmp_path: Path, tiny_c
     assert any(embedded in s.value for s in app.success)
     assert any("0 duplicates of another text" in s.value for s in app.success)
     assert _listing(app)["models"].tolist() == ["all-MiniLM-L6-v2"]
+    inspected = next(df.value for df in app.dataframe if "backend" in df.value.columns)
+    assert inspected["backend"].tolist() == ["PyTorch fp32 (sentence-transformers)"]
 
 
 def test_broken_upload_shows_a_specific_error(app: AppTest, tmp_path: Path) -> None:
