@@ -288,7 +288,7 @@ def int8_fidelity(name: str) -> None:
             documents = load_documents(store(), get_corpus(store(), name), with_metadata=False)
             fidelity = measure_fidelity(documents["text"].tolist())
     except UserError as exc:
-        st.warning(str(exc))
+        st.warning(literal(exc.message))
         return
     st.caption(fidelity.describe())
 
