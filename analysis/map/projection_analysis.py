@@ -40,8 +40,9 @@ from analysis.map.projection import (
 from analysis.vectors.catalogue import CorpusModel
 
 #: Seconds per document, measured (see the module docstring); t-SNE grows faster than linearly.
-SECONDS_PER_POINT = {"pca": 0.00015, "umap": 0.002, "tsne": 0.008}
-QUALITY_SECONDS_PER_POINT = 0.0003  # trustworthiness, continuity and kNN recall
+# Measured with bench/estimates.py on the 2,000-text demo (PCA with its faithfulness: 0.3-0.6 s).
+SECONDS_PER_POINT = {"pca": 0.0001, "umap": 0.002, "tsne": 0.008}
+QUALITY_SECONDS_PER_POINT = 0.00015  # trustworthiness, continuity and kNN recall
 # Before the first UMAP of a process: importing umap-learn and compiling its numba code, or only
 # loading it from numba's on-disk cache when an earlier process compiled it on this machine.
 UMAP_COMPILE_SECONDS = 45
