@@ -10,11 +10,24 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from analysis.core.store import Store
+import duckdb
+
+from analysis.core.store import MIGRATIONS, Store
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEMO_DOCS = PROJECT_ROOT / "data" / "demo" / "stdlib_docs.csv"
 DEMO_SMALL = PROJECT_ROOT / "data" / "demo" / "stdlib_docs_small.csv"
+
+
+def old_store(path: Path, version: int) -> duckdb.DuckDBPyConnection:
+    """An open connection to a store as an older EmbedLens left it: the first ``version``
+    migrations only. The caller may add rows, then closes it and opens a Store to migrate."""
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    for migration in MIGRATIONS[:version]:
+        migration(con)
+    con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(version)])
+    return con
 
 
 def spawn_python(*argv: str) -> subprocess.Popen[str]:

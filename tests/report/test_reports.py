@@ -9,12 +9,11 @@ import re
 import zipfile
 from pathlib import Path
 
-import duckdb
 import pytest
 from plotly.offline import get_plotlyjs
 
 from analysis.core.errors import UserError
-from analysis.core.store import MIGRATIONS, SCHEMA_VERSION, Store
+from analysis.core.store import SCHEMA_VERSION, Store
 from analysis.output.data_files import csv_bytes
 from analysis.report.pins import (
     bare_figure,
@@ -32,6 +31,7 @@ from analysis.report.pins import (
 from analysis.report.render import report_html, report_zip
 from tests.output.formats import png_size
 from tests.report.charts import HOSTILE, pin_all
+from tests.shared import old_store
 
 
 def test_pin_move_remove_round_trip_survives_reopening(tmp_path: Path, figures) -> None:
@@ -78,11 +78,7 @@ def test_moving_a_removed_chart_is_a_user_error(store: Store, figures) -> None:
 
 def test_an_existing_version_2_store_gains_the_pins_table(tmp_path: Path) -> None:
     path = tmp_path / "v2.duckdb"
-    con = duckdb.connect(str(path))
-    con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
-    for migration in MIGRATIONS[:2]:
-        migration(con)
-    con.execute("INSERT INTO meta VALUES ('schema_version', '2')")
+    con = old_store(path, 2)
     con.close()
     store = Store(path)
     assert store.schema_version() == SCHEMA_VERSION
@@ -92,11 +88,7 @@ def test_an_existing_version_2_store_gains_the_pins_table(tmp_path: Path) -> Non
 
 def test_a_version_5_store_gains_notes_and_a_report_title(tmp_path: Path, figures) -> None:
     path = tmp_path / "v5.duckdb"
-    con = duckdb.connect(str(path))
-    con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
-    for migration in MIGRATIONS[:5]:
-        migration(con)
-    con.execute("INSERT INTO meta VALUES ('schema_version', '5')")
+    con = old_store(path, 5)
     con.execute(
         "INSERT INTO pinned_charts (title, caption, analysis, corpus, model, figure_json, "
         "position) VALUES ('old', 'c', 'lengths', 'reviews', '', ?, 1)",

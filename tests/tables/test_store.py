@@ -3,12 +3,11 @@ refused when a name would silently change meaning, and still there after the sto
 
 from __future__ import annotations
 
-import duckdb
 import pandas as pd
 import pytest
 
 from analysis.core.errors import UserError
-from analysis.core.store import MIGRATIONS, SCHEMA_VERSION, Store
+from analysis.core.store import SCHEMA_VERSION, Store
 from analysis.tables.data import Table, demo_tables, read_table_bytes
 from analysis.tables.store import (
     available_tables,
@@ -17,6 +16,7 @@ from analysis.tables.store import (
     save_table,
     stored_tables,
 )
+from tests.shared import old_store
 
 PEOPLE_CSV = (
     b"name,age,score,code,joined\n"
@@ -148,11 +148,7 @@ def test_stored_tables_persist_across_reopening_the_store(tmp_path):
 
 def test_a_version_4_store_is_migrated_to_hold_tables(tmp_path):
     path = tmp_path / "old.duckdb"
-    con = duckdb.connect(str(path))
-    con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
-    for migration in MIGRATIONS[:4]:
-        migration(con)
-    con.execute("INSERT INTO meta VALUES ('schema_version', '4')")
+    con = old_store(path, 4)
     con.close()
     upgraded = Store(path)
     try:
