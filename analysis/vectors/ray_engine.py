@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 from collections.abc import Iterator
 
 import numpy as np
@@ -50,6 +51,8 @@ def _connect(address: str | None) -> None:
     if ray.is_initialized():
         return
     address = address or os.environ.get("RAY_ADDRESS") or None
+    if address is not None:
+        _check_reachable(address)
     env_vars = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     if address is None:
         runtime_env = {"env_vars": {**env_vars, "PYTHONPATH": str(PROJECT_ROOT)}}
@@ -69,6 +72,21 @@ def _connect(address: str | None) -> None:
         )
     except (ConnectionError, RuntimeError, ValueError) as exc:
         raise UserError(f"Cannot reach the Ray cluster at {address}: {exc}") from exc
+
+
+def _check_reachable(address: str) -> None:
+    """Fail in seconds on an address nobody answers at: Ray itself retries for minutes."""
+    if address in ("auto", "local"):
+        return
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    try:
+        socket.create_connection((host or "127.0.0.1", int(port)), timeout=5).close()
+    except (OSError, ValueError) as exc:
+        raise UserError(
+            f"Cannot reach the Ray cluster at {address} ({exc}). Give the head node's address "
+            "as host:port (or ray://host:port for Ray Client), or leave --address out to start "
+            "a local Ray instance."
+        ) from exc
 
 
 def ray_chunks(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -129,3 +130,13 @@ def test_vectors_load_right_after_a_single_row_lookup(store, tiny) -> None:
     vectors = load_vectors(store, corpus, record.model_key, record.dim)
     assert vectors.shape == (12, 384)
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_an_unreachable_ray_cluster_is_a_clear_error_in_seconds(
+    store, tiny, default_encoder
+) -> None:
+    start = time.monotonic()
+    with pytest.raises(UserError, match=r"Cannot reach the Ray cluster at 127\.0\.0\.1:1 "):
+        embed_corpus(store, tiny, engine="ray", address="127.0.0.1:1")
+    assert time.monotonic() - start < 10
+    assert store.fetch_all("SELECT count(*) FROM corpus_embeddings") == [(0,)]
