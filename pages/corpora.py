@@ -22,11 +22,12 @@ from analysis.corpus.figures import label_counts, length_histogram
 from analysis.corpus.readers import SUPPORTED_SUFFIXES, ParsedTable, read_pasted, read_path
 from analysis.corpus.uploads import parse_uploads
 from analysis.models.encoders import DEFAULT_MODEL_NAME
-from analysis.models.int8_encoder import INT8_SPEC, measure_fidelity
+from analysis.models.int8_encoder import INT8_SPEC
 from analysis.output.style import literal
 from analysis.vectors.catalogue import corpus_models
 from analysis.vectors.embedding import embed_corpus, embed_job_key
 from analysis.vectors.ingest import ingest
+from analysis.vectors.int8_fidelity import corpus_int8_fidelity
 from pages._ui import (
     chart_actions,
     delete_with_confirmation,
@@ -285,8 +286,7 @@ def int8_fidelity(name: str) -> None:
     """What the int8 model costs in accuracy, measured on this corpus's own first texts."""
     try:
         with st.spinner("Measuring int8 against fp32 on this corpus…"):
-            documents = load_documents(store(), get_corpus(store(), name), with_metadata=False)
-            fidelity = measure_fidelity(documents["text"].tolist())
+            fidelity = corpus_int8_fidelity(store(), get_corpus(store(), name))
     except UserError as exc:
         st.warning(literal(exc.message))
         return

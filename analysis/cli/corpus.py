@@ -113,7 +113,7 @@ def _ingest(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _embed(args: argparse.Namespace) -> dict[str, Any]:
-    from analysis.models.int8_encoder import INT8_SPEC, measure_fidelity
+    from analysis.models.int8_encoder import INT8_SPEC
     from analysis.vectors.embedding import embed_corpus
 
     store = open_args_store(args)
@@ -140,10 +140,10 @@ def _embed(args: argparse.Namespace) -> dict[str, Any]:
     if args.model.strip() == INT8_SPEC:
         from dataclasses import asdict
 
-        from analysis.corpus.corpora import get_corpus, load_documents
+        from analysis.corpus.corpora import get_corpus
+        from analysis.vectors.int8_fidelity import corpus_int8_fidelity
 
-        documents = load_documents(store, get_corpus(store, args.name), with_metadata=False)
-        fidelity = measure_fidelity(documents["text"].tolist())
+        fidelity = corpus_int8_fidelity(store, get_corpus(store, args.name))
         out["fidelity"] = {**asdict(fidelity), "how": fidelity.describe()}
     return out
 

@@ -3,7 +3,7 @@
 It is its own model (own key, own cache entries) because its vectors differ from fp32 ones by
 about 1 % in cosine; mixing the two in one cache would make neighbours depend on which texts
 happened to be embedded when. How far it is from fp32 is measured on the user's own texts
-(``measure_fidelity``) and shown where the user picks it. The pipeline matches the bundled
+(``vectors.int8_fidelity``) and shown where the user picks it. The pipeline matches the bundled
 sentence-transformers one (modules.json: Transformer, mean Pooling, Normalize): the same
 tokenizer and max length, mean pooling over the attention mask, L2 normalisation.
 """
@@ -15,7 +15,6 @@ import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +29,6 @@ from analysis.models.encoders import (
     _normalise,
     _weights_hash,
     default_model_path,
-    load_encoder,
     register_spec,
 )
 from analysis.models.onnx_export import RECIPE, int8_model_file
@@ -152,19 +150,6 @@ class Fidelity:
             f"{self.top10_overlap:.3f} (cosine of each text's two vectors; share of its 10 "
             "nearest texts found by both)"
         )
-
-
-def measure_fidelity(texts: Sequence[str], limit: int = FIDELITY_TEXTS) -> Fidelity:
-    """Fidelity of default-int8 to default on the first ``limit`` texts (once per process)."""
-    sample = tuple(texts[:limit])
-    if len(sample) < 2:
-        raise UserError("Measuring int8 fidelity needs at least 2 texts.")
-    return _fidelity(sample)
-
-
-@lru_cache(maxsize=32)
-def _fidelity(sample: tuple[str, ...]) -> Fidelity:
-    return compare(load_encoder("default").encode(sample), load_encoder(INT8_SPEC).encode(sample))
 
 
 def compare(exact: np.ndarray, quantized: np.ndarray) -> Fidelity:

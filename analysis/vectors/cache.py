@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import duckdb
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from analysis.core.arrow_vectors import arrow_to_matrix, matrix_to_arrow, query_arrow
@@ -153,11 +152,6 @@ def record_corpus_embedding(
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [corpus_id, model_key, *rep.params(), dim, seconds],
     )
-
-
-def unique_texts(documents: pd.DataFrame) -> tuple[list[str], list[str]]:
-    unique = documents.drop_duplicates("text_sha256")
-    return unique["text"].tolist(), unique["text_sha256"].tolist()
 
 
 def stored_model(store: Store, key: str | None) -> ModelInfo | None:

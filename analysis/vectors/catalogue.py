@@ -13,7 +13,7 @@ import numpy as np
 from analysis.core.arrow_vectors import arrow_to_matrix, query_arrow
 from analysis.core.errors import UserError
 from analysis.core.store import Store, cache_table
-from analysis.corpus.corpora import Corpus, get_corpus, load_documents
+from analysis.corpus.corpora import Corpus, get_corpus
 from analysis.models.encoders import (
     DEFAULT_MODEL_NAME,
     Encoder,
@@ -23,8 +23,8 @@ from analysis.models.encoders import (
 from analysis.vectors.cache import (
     OUTPUT_LAYER,
     Representation,
-    unique_texts,
 )
+from analysis.vectors.corpus_texts import unique_corpus_texts
 
 DEFAULT_KEY_PREFIX = f"st:{DEFAULT_MODEL_NAME}@"
 
@@ -119,8 +119,7 @@ def encoder_for(store: Store, corpus: Corpus, record: CorpusModel) -> Encoder:
             f"'{record.name}' holds vectors imported with the corpus; it cannot embed new text."
         )
     if record.kind == "lsa":
-        texts, _ = unique_texts(load_documents(store, corpus, with_metadata=False))
-        return load_encoder("lsa", corpus_texts=texts)
+        return load_encoder("lsa", corpus_texts=unique_corpus_texts(store, corpus))
     if record.kind == "random":
         return load_encoder("random")
     spec = "default" if record.model_key.startswith(DEFAULT_KEY_PREFIX) else record.source

@@ -19,7 +19,7 @@ from analysis.core.config import EMBED_CHUNK_TEXTS, EMBED_ENGINES
 from analysis.core.errors import UserError
 from analysis.core.progress import ProgressFn
 from analysis.core.store import Store
-from analysis.corpus.corpora import get_corpus, load_documents
+from analysis.corpus.corpora import Corpus, get_corpus
 from analysis.models.encoders import Encoder, expected_key, load_encoder
 from analysis.models.throughput import observe
 from analysis.vectors.cache import (
@@ -27,10 +27,10 @@ from analysis.vectors.cache import (
     cached_hashes,
     record_corpus_embedding,
     stored_model,
-    unique_texts,
     upsert_model,
     write_cache,
 )
+from analysis.vectors.corpus_texts import corpus_text_hashes, texts_of
 
 
 @dataclass(frozen=True)
@@ -79,38 +79,35 @@ def embed_corpus(
         raise UserError(f"Unknown engine '{engine}'; use one of: {', '.join(EMBED_ENGINES)}.")
     start = time.perf_counter()
     corpus = get_corpus(store, corpus_name)
-    documents = load_documents(store, corpus, with_metadata=False)
-    texts, hashes = unique_texts(documents)
-    corpus_texts = texts if model_spec == "lsa" else None
+    hashes = corpus_text_hashes(store, corpus)
+    # LSA is fitted on the whole corpus, so only it needs every text at once.
+    corpus_texts = texts_of(store, corpus, hashes) if model_spec == "lsa" else None
     rep = Representation()
     info = stored_model(store, expected_key(model_spec, corpus_texts))
     have = cached_hashes(store, info.model_key, info.dim, rep, hashes) if info else set()
-    missing = [i for i, h in enumerate(hashes) if h not in have]
+    missing = [h for h in hashes if h not in have]
     if info is None or missing:
         encoder = load_encoder(model_spec, corpus_texts=corpus_texts)
         info = encoder.info
         have = cached_hashes(store, info.model_key, info.dim, rep, hashes)
-        missing = [i for i, h in enumerate(hashes) if h not in have]
+        missing = [h for h in hashes if h not in have]
+        del have
         if missing:
-            run_texts = [texts[i] for i in missing]
-            run_hashes = [hashes[i] for i in missing]
-            began = time.perf_counter()
             if engine == "ray":
                 from analysis.vectors.ray_engine import ray_chunks
 
-                chunks = ray_chunks(
-                    model_spec, run_texts, run_hashes, chunk_texts, progress, address
-                )
+                run_texts = texts_of(store, corpus, missing)  # Ray's actors take one dataset
+                chunks = ray_chunks(model_spec, run_texts, missing, chunk_texts, progress, address)
             else:
-                chunks = _local_chunks(encoder, run_texts, run_hashes, chunk_texts, progress)
+                chunks = _local_chunks(
+                    store, corpus, encoder, model_spec, missing, chunk_texts, progress
+                )
             for chunk_hashes, vectors in chunks:
                 with store.transaction() as cur:
                     upsert_model(cur, info)
                     write_cache(cur, store, info.model_key, rep, chunk_hashes, vectors)
-            if engine == "local":
-                observe(model_spec, "output", run_texts, time.perf_counter() - began)
     if not missing and progress is not None:
-        progress(len(texts), len(texts))
+        progress(len(hashes), len(hashes))
     seconds = time.perf_counter() - start
     with store.transaction() as cur:
         upsert_model(cur, info)
@@ -122,25 +119,36 @@ def embed_corpus(
         rows=corpus.n_rows,
         dim=info.dim,
         seconds=round(time.perf_counter() - start, 3),
-        cached=len(texts) - len(missing),
+        cached=len(hashes) - len(missing),
         encoded=len(missing),
     )
 
 
 def _local_chunks(
+    store: Store,
+    corpus: Corpus,
     encoder: Encoder,
-    texts: list[str],
+    model_spec: str,
     hashes: list[str],
     chunk_texts: int,
     progress: ProgressFn | None,
 ) -> Iterator[tuple[list[str], np.ndarray]]:
-    """(text hashes, vectors) ``chunk_texts`` at a time; progress counts across all chunks."""
-    total = len(texts)
+    """(text hashes, vectors) ``chunk_texts`` at a time; progress counts across all chunks.
+
+    Each chunk's texts are read from the store when it is its turn, so memory holds one chunk
+    of texts, not the corpus (a million documents of a few hundred characters would be ~1 GB of
+    Python strings). Each chunk also teaches the throughput model how fast the model runs now.
+    """
+    total = len(hashes)
     for offset in range(0, total, chunk_texts):
-        part = texts[offset : offset + chunk_texts]
+        part = hashes[offset : offset + chunk_texts]
+        texts = texts_of(store, corpus, part)
 
         def report(done: int, _part_total: int, offset: int = offset) -> None:
             if progress is not None:
                 progress(offset + done, total)
 
-        yield hashes[offset : offset + len(part)], encoder.encode(part, report)
+        began = time.perf_counter()
+        vectors = encoder.encode(texts, report)
+        observe(model_spec, "output", texts, time.perf_counter() - began)
+        yield part, vectors

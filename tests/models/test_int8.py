@@ -11,10 +11,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.core.config import Limits
 from analysis.core.errors import UserError
+from analysis.corpus.corpora import IngestOptions
+from analysis.corpus.readers import read_path
 from analysis.models import onnx_export
 from analysis.models.encoders import expected_key, load_encoder
-from analysis.models.int8_encoder import INT8_SPEC, Int8Encoder, measure_fidelity
+from analysis.models.int8_encoder import INT8_SPEC, Int8Encoder, compare
+from analysis.vectors.ingest import ingest
+from analysis.vectors.int8_fidelity import corpus_int8_fidelity
 from tests.shared import DEMO_DOCS
 
 
@@ -67,7 +72,7 @@ def test_int8_stays_close_to_fp32_on_real_docstrings(
     assert cosines.mean() >= 0.99
     assert not np.allclose(quantized, exact, atol=1e-4)  # really the int8 graph, not fp32
 
-    fidelity = measure_fidelity(docstrings)
+    fidelity = compare(exact, quantized)
     assert fidelity.n_texts == 200
     assert fidelity.mean_cosine == pytest.approx(cosines.mean(), abs=1e-6)
     assert fidelity.min_cosine == pytest.approx(cosines.min(), abs=1e-6)
@@ -92,9 +97,27 @@ def test_per_layer_requests_are_refused_clearly(int8: Int8Encoder) -> None:
         int8.token_states([[101, 102]])
 
 
-def test_fidelity_needs_two_texts() -> None:
-    with pytest.raises(UserError, match="at least 2 texts"):
-        measure_fidelity(["only one"])
+def test_fidelity_is_measured_once_per_corpus_through_the_cache(
+    int8: Int8Encoder, store, tiny_csv: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus, _ = ingest(store, [read_path(tiny_csv, Limits())], IngestOptions(name="tiny"))
+    first = corpus_int8_fidelity(store, corpus)
+    assert first.n_texts == corpus.n_rows and 0.95 <= first.mean_cosine <= 1.0
+
+    def no_model(*_: object, **__: object) -> np.ndarray:
+        raise AssertionError("the model ran again although both models' vectors are cached")
+
+    monkeypatch.setattr(Int8Encoder, "encode", no_model)
+    monkeypatch.setattr(type(load_encoder("default")), "encode", no_model)
+    assert corpus_int8_fidelity(store, corpus) == first
+
+
+def test_fidelity_needs_two_texts(store, tmp_path: Path) -> None:
+    one = tmp_path / "one.csv"
+    one.write_text("text\nonly one\nonly one\n")
+    corpus, _ = ingest(store, [read_path(one, Limits())], IngestOptions(name="one"))
+    with pytest.raises(UserError, match="at least 2 distinct texts; 'one' has 1"):
+        corpus_int8_fidelity(store, corpus)
 
 
 def test_cli_embeds_with_int8_apart_from_fp32_and_reports_fidelity(
@@ -115,10 +138,29 @@ def test_cli_embeds_with_int8_apart_from_fp32_and_reports_fidelity(
     assert 0.95 <= fidelity["min_cosine"] <= fidelity["mean_cosine"] <= 1.0
     assert "top-10 neighbour overlap" in fidelity["how"]
 
-    # The fp32 default is untouched: its own key, and nothing taken from the int8 cache entries.
+    # The fp32 default keeps its own key and its own vectors: the fidelity measurement cached the
+    # fp32 vectors of the corpus's texts, none of the int8 ones are taken.
     exact = cli("embed", "tiny", "--db", db)
     assert exact["model_key"] == expected_key("default") and "fidelity" not in exact
-    assert exact["encoded"] == exact["rows"] and exact["cached"] == 0
+    assert exact["cached"] == exact["rows"] and exact["encoded"] == 0
+    stored = Path(
+        cli(
+            "vectors",
+            "tiny",
+            "--out",
+            str(tmp_path / "v.parquet"),
+            "--model",
+            "all-MiniLM-L6-v2",
+            "--db",
+            db,
+        )["path"]
+    )
+    texts = pd.read_csv(tiny_csv)["text"].tolist()
+    np.testing.assert_allclose(
+        np.stack(pd.read_parquet(stored)["vector"]),
+        load_encoder("default").encode(texts),
+        atol=1e-6,
+    )
     listed = cli("corpora", "--db", db)["corpora"][0]
     assert sorted(listed["models"]) == ["all-MiniLM-L6-v2", "all-MiniLM-L6-v2-int8"]
     assert listed["backends"] == {  # which backend made each stored embedding
