@@ -35,14 +35,28 @@ def open_args_store(args: argparse.Namespace) -> Store:
 
 
 class StderrProgress:
-    """Progress lines on stderr, at most one per percent, so logs stay short."""
+    """Progress lines on stderr with rate and time left, the same text a job shows in the app.
 
-    def __init__(self, label: str) -> None:
-        self.label = label
-        self._last = -1
+    At most one line per percent or per ``EVERY_SECONDS``, whichever comes first, so logs stay
+    short on small runs and a long run (a percent of a million texts is minutes) still says it
+    is alive.
+    """
 
-    def __call__(self, done: int, total: int) -> None:
+    EVERY_SECONDS = 10.0
+
+    def __init__(self, label: str, unit: str = "") -> None:
+        from analysis.core.jobs import Job
+
+        self._job = Job(job_id="cli", label=label, key="cli", unit=unit, status="running")
+        self._last_percent = -1
+        self._last_line = 0.0
+
+    def __call__(self, done: int, total: int, stage: str | None = None) -> None:
+        from time import monotonic
+
+        self._job.report(done, total, stage)
         percent = 100 * done // max(total, 1)
-        if percent != self._last:
-            self._last = percent
-            print(f"{self.label}: {done:,}/{total:,} ({percent}%)", file=sys.stderr, flush=True)
+        now = monotonic()
+        if percent != self._last_percent or now - self._last_line >= self.EVERY_SECONDS:
+            self._last_percent, self._last_line = percent, now
+            print(f"{self._job.progress_text(now)} ({percent}%)", file=sys.stderr, flush=True)

@@ -121,7 +121,7 @@ def _embed(args: argparse.Namespace) -> dict[str, Any]:
         store,
         args.name,
         args.model,
-        StderrProgress("embedding"),
+        StderrProgress("embedding", "texts"),
         args.chunk,
         engine=args.engine,
         address=args.address,

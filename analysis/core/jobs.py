@@ -110,7 +110,8 @@ class Job:
         left = self.seconds_left(now)
         if rate is not None and left is not None:
             parts.append(f"{rate:,.0f}/s" if rate >= 10 else f"{rate:.1f}/s")
-            parts.append(f"~{_duration(left)} left")
+            if self.done < self.total:
+                parts.append(f"~{_duration(left)} left")
         return " · ".join(parts)
 
 

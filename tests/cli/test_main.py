@@ -39,7 +39,9 @@ def test_ingest_embed_list_export_delete(cli, tmp_path: Path, tiny_csv: Path) ->
     }
     code, out, err = cli("--db", db, "embed", "tiny")
     assert code == 0 and out["rows"] == 12 and out["dim"] == 384 and out["encoded"] == 12
-    assert out["model"] == "all-MiniLM-L6-v2" and "embedding: 12/12 (100%)" in err
+    assert (
+        out["model"] == "all-MiniLM-L6-v2" and "embedding: 12/12 texts" in err and "(100%)" in err
+    )
     code, out, _ = cli("embed", "tiny", "--db", db)
     assert out["cached"] == 12 and out["encoded"] == 0
     assert snapshot(cli, db)["corpora"][0]["models"] == ["all-MiniLM-L6-v2"]

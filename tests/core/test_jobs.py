@@ -297,7 +297,7 @@ def test_failures_are_reported_not_raised(runner: JobRunner) -> None:
 
 
 def test_progress_text_says_rate_and_time_left(monkeypatch) -> None:
-    clock = iter([100.0, 107.0])
+    clock = iter([100.0, 107.0, 113.0])
     monkeypatch.setattr(jobs_module, "monotonic", lambda: next(clock))
     job = Job(job_id="j", label="Embedding docs", key="k", unit="texts", status="running")
     job.started = 96.0
@@ -309,6 +309,8 @@ def test_progress_text_says_rate_and_time_left(monkeypatch) -> None:
     assert job.progress_text(now=110.0) == "Embedding docs: 320/600 texts · 46/s · ~3 s left"
     assert job.seconds_left(now=120.0) == 0.0
     assert job.fraction == pytest.approx(320 / 600)
+    job.report(600, 600)  # done: the rate stays, no time left is claimed
+    assert job.progress_text(now=113.0) == "Embedding docs: 600/600 texts · 46/s"
 
 
 def test_a_next_phase_starts_a_new_rate() -> None:
