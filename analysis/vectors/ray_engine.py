@@ -68,7 +68,7 @@ def _connect(address: str | None) -> None:
             runtime_env=runtime_env,
             include_dashboard=False,
             log_to_driver=False,
-            logging_level=logging.WARNING,
+            logging_level=logging.ERROR,  # warnings about defaults (token auth) are not ours
         )
     except (ConnectionError, RuntimeError, ValueError) as exc:
         raise UserError(f"Cannot reach the Ray cluster at {address}: {exc}") from exc
@@ -109,7 +109,7 @@ def ray_chunks(
     _connect(address)
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False  # progress is ours, per written chunk
-    logging.getLogger("ray.data").setLevel(logging.WARNING)
+    logging.getLogger("ray.data").setLevel(logging.ERROR)
     cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
     # One block per actor call, made here: a repartition task would wait for a CPU the actors hold.
     blocks = [
