@@ -7,12 +7,17 @@ the embedding stack just to build the parser.
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
 from typing import Any
 
 from analysis.cli.common import StderrProgress, open_args_store
 from analysis.core.config import EMBED_CHUNK_TEXTS, EMBED_ENGINES
 from analysis.core.errors import UserError
+from analysis.core.progress import ProgressFn
+
+#: Seconds of an ingest before its progress lines start.
+QUIET_SECONDS = 1.0
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -74,13 +79,13 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 def _ingest(args: argparse.Namespace) -> dict[str, Any]:
     from analysis.core.config import Limits
     from analysis.corpus.corpora import IngestOptions
-    from analysis.corpus.readers import read_path
+    from analysis.corpus.streaming import stream_path
     from analysis.vectors.ingest import ingest
 
     limits = Limits.from_env()
     if args.npy and len(args.paths) != 1:
         raise UserError("--npy goes with exactly one CSV/TSV file.")
-    tables = []
+    streams = []
     for raw in args.paths:
         path = Path(raw)
         if not path.is_file():
@@ -88,7 +93,12 @@ def _ingest(args: argparse.Namespace) -> dict[str, Any]:
         npy = Path(args.npy) if args.npy else None
         if npy is not None and not npy.is_file():
             raise UserError(f"{args.npy}: no such file.")
-        tables.append(read_path(path, limits, vector_column=args.vector_column, npy_path=npy))
+        checking = _after_quiet_start(StderrProgress(f"Checking {path.name}", "bytes"))
+        streams.append(
+            stream_path(
+                path, limits, vector_column=args.vector_column, npy_path=npy, progress=checking
+            )
+        )
     options = IngestOptions(
         name=args.name,
         text_column=args.text_column,
@@ -96,7 +106,9 @@ def _ingest(args: argparse.Namespace) -> dict[str, Any]:
         metadata_columns=args.keep_columns,
         vector_model=args.vector_model,
     )
-    corpus, prepared = ingest(open_args_store(args), tables, options, limits)
+    store = open_args_store(args)
+    progress = _after_quiet_start(StderrProgress(f"Ingesting {args.name}", "rows"))
+    corpus, imported_model = ingest(store, streams, options, limits, progress)
     result: dict[str, Any] = {
         "corpus": corpus.name,
         "rows": corpus.n_rows,
@@ -107,9 +119,21 @@ def _ingest(args: argparse.Namespace) -> dict[str, Any]:
         "label_columns": corpus.label_columns,
         "notices": corpus.notices,
     }
-    if prepared.vector_model:
-        result["imported_model"] = prepared.vector_model
+    if imported_model:
+        result["imported_model"] = imported_model
     return result
+
+
+def _after_quiet_start(progress: ProgressFn) -> ProgressFn:
+    """Progress from the first report after QUIET_SECONDS: a small file ingests without a line
+    of progress, so an error stays the only line on stderr."""
+    start = time.monotonic()
+
+    def report(done: int, total: int) -> None:
+        if time.monotonic() - start >= QUIET_SECONDS:
+            progress(done, total)
+
+    return report
 
 
 def _embed(args: argparse.Namespace) -> dict[str, Any]:

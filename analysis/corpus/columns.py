@@ -7,7 +7,7 @@ A guess the user can overrule: the Corpora page pre-selects it and the CLI takes
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -79,7 +79,7 @@ def detect_label_columns(frame: pd.DataFrame, text_column: str) -> list[str]:
     found = [
         str(name) for name in frame.columns if name != text_column and _is_label_like(frame[name])
     ]
-    return sorted(found, key=lambda name: _matches_hint(name, _LABEL_HINTS))
+    return rank_label_columns(found)
 
 
 def _string_sample(column: pd.Series) -> pd.Series | None:
@@ -109,8 +109,22 @@ def _is_label_like(column: pd.Series) -> bool:
         n_unique = values.nunique()
     except TypeError:
         return False
-    if not 2 <= n_unique <= min(_MAX_LABELS, max(2, len(values) // 2)):
+    numeric = pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)
+    return label_like(len(values), n_unique, numeric, values.astype(str).str.len().mean)
+
+
+def label_like(
+    n_values: int, n_unique: int, numeric: bool, mean_chars: Callable[[], float]
+) -> bool:
+    """Few distinct values (at least 2, at most 50 and half the values), short unless numbers.
+
+    Takes counts so that a column stored in DuckDB is judged without loading it.
+    """
+    if not 2 <= n_unique <= min(_MAX_LABELS, max(2, n_values // 2)):
         return False
-    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-        return True
-    return float(values.astype(str).str.len().mean()) <= _MAX_LABEL_CHARS
+    return numeric or float(mean_chars()) <= _MAX_LABEL_CHARS
+
+
+def rank_label_columns(names: Sequence[str]) -> list[str]:
+    """Label-like names first (in hint order), the rest in column order."""
+    return sorted(names, key=lambda name: _matches_hint(name, _LABEL_HINTS))

@@ -18,9 +18,11 @@ import re
 import unicodedata
 import zipfile
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 import pandas as pd
@@ -205,7 +207,7 @@ def _read(
     if not data.strip():
         raise UserError(f"{source} is empty; pick a file that contains data.")
     notices: list[str] = []
-    try:
+    with parse_errors_explained(source, kind):
         frame = _parse(data, source, suffix, limits, notices)
         raw_headers = ["" if name is None else str(name) for name in frame.columns]
         frame.columns = _clean_headers(list(frame.columns), notices)
@@ -217,11 +219,6 @@ def _read(
                 f"{source}: a vector column can only be read from Parquet, JSON Lines or JSON "
                 f"files; for {kind}, supply the vectors as a .npy file."
             )
-    except _PARSE_ERRORS as exc:
-        raise UserError(
-            f"{source} could not be read as {kind} ({type(exc).__name__}: {exc}); "
-            "check that the file is complete and in the format its name says."
-        ) from exc
     if npy_bytes is not None:
         npy_name = npy_name or f"{Path(source).stem}.npy"
         if vectors is not None:
@@ -241,6 +238,18 @@ def _read(
         vector_source=vector_source,
         raw_headers=raw_headers,
     )
+
+
+@contextmanager
+def parse_errors_explained(source: str, kind: str) -> Iterator[None]:
+    """Parser exceptions that slipped past the specific checks, as a message about the file."""
+    try:
+        yield
+    except _PARSE_ERRORS as exc:
+        raise UserError(
+            f"{source} could not be read as {kind} ({type(exc).__name__}: {exc}); "
+            "check that the file is complete and in the format its name says."
+        ) from exc
 
 
 def _parse(
@@ -325,17 +334,18 @@ def _human_size(n_bytes: float) -> str:
 # --- bytes to text -------------------------------------------------------------------------------
 
 
-def _reject_known_binary(data: bytes, source: str, kind: str) -> None:
+def _reject_known_binary(data: bytes, source: str, kind: str, whole: Path | None = None) -> None:
+    """``data`` is the file or its head; ``whole`` is the file on disk when data is its head."""
     for magic, what, advice in _MAGIC:
         if data.startswith(magic):
             if what == "a ZIP archive":
-                what, advice = _zip_kind(data, what, advice)
+                what, advice = _zip_kind(whole or data, what, advice)
             raise UserError(f"{source} is {what}, not {kind}; {advice}.")
 
 
-def _zip_kind(data: bytes, what: str, advice: str) -> tuple[str, str]:
+def _zip_kind(data: bytes | Path, what: str, advice: str) -> tuple[str, str]:
     try:
-        names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+        names = zipfile.ZipFile(data if isinstance(data, Path) else io.BytesIO(data)).namelist()
     except (zipfile.BadZipFile, OSError, ValueError):
         return what, advice
     for prefix, office_what, office_advice in _ZIP_KINDS:
@@ -370,11 +380,20 @@ def _decode(data: bytes, notices: list[str]) -> str:
 def _sanitize_text(text: str, source: str, kind: str, notices: list[str]) -> str:
     """Reject binary data; remove stray NUL bytes, which no database or widget accepts."""
     nul_count = text.count("\x00")
-    sample = text[:_SNIFF_CHARS]
+    check_not_binary(nul_count, len(text), text[:_SNIFF_CHARS], source, kind)
+    note_nuls(nul_count, notices)
+    return text.replace("\x00", "") if nul_count else text
+
+
+def check_not_binary(nul_count: int, n_chars: int, sample: str, source: str, kind: str) -> None:
+    """Binary data decoded as text is full of NULs (anywhere) or control characters (at the start).
+
+    Takes counts rather than the text so that a file read in pieces is judged like a whole one.
+    """
     controls = len(_CONTROL.findall(sample))
-    too_many_nuls = nul_count > _NUL_SHARE * len(text)
+    too_many_nuls = nul_count > _NUL_SHARE * n_chars
     if too_many_nuls or controls > max(_CONTROL_MIN, _CONTROL_SHARE * len(sample)):
-        share = max(nul_count / len(text), controls / len(sample))
+        share = max(nul_count / n_chars, controls / len(sample))
         hint = (
             " (a UTF-16 file without a byte-order mark looks like this; re-save it as UTF-8)"
             if too_many_nuls
@@ -384,13 +403,14 @@ def _sanitize_text(text: str, source: str, kind: str, notices: list[str]) -> str
             f"{source} looks like binary data, not {kind}: {share:.0%} of its characters are "
             f"NUL bytes or control characters{hint}; check that you picked the right file."
         )
+
+
+def note_nuls(nul_count: int, notices: list[str]) -> None:
     if nul_count:
         notices.append(
             f"removed {nul_count} NUL byte{'s' if nul_count > 1 else ''} (\\0), "
             "which text cannot contain."
         )
-        text = text.replace("\x00", "")
-    return text
 
 
 # --- delimited text ----------------------------------------------------------------------------
@@ -409,7 +429,9 @@ def _sniff_delimiter(text: str) -> str:
     for delimiter in _DELIMITERS:
         counts = [
             len(fields)
-            for _, fields in itertools.islice(_csv_records(sample, delimiter), _SNIFF_ROWS)
+            for _, fields in itertools.islice(
+                _csv_records(io.StringIO(sample), delimiter), _SNIFF_ROWS
+            )
             if fields is not None
         ]
         if not counts or counts[0] < 2:
@@ -421,9 +443,9 @@ def _sniff_delimiter(text: str) -> str:
     return best
 
 
-def _csv_records(text: str, delimiter: str) -> Iterator[tuple[int, list[str] | None]]:
+def _csv_records(lines: Iterable[str], delimiter: str) -> Iterator[tuple[int, list[str] | None]]:
     """Yield (first file line, fields) per non-blank record; fields is None where csv gives up."""
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    reader = csv.reader(lines, delimiter=delimiter)
     start = 1
     while True:
         try:
@@ -438,63 +460,119 @@ def _csv_records(text: str, delimiter: str) -> Iterator[tuple[int, list[str] | N
         start = reader.line_num + 1
 
 
-def _parse_delimited(
-    text: str, source: str, suffix: str, limits: Limits, notices: list[str]
-) -> pd.DataFrame:
-    """Read every cell as text (so "NA" stays "NA"), then make fully numeric columns numeric.
-
-    The header is read as a data row so that duplicate names reach header cleaning unmangled.
-    """
+def pick_delimiter(head: str, suffix: str, notices: list[str]) -> str:
+    """Tab for .tsv; otherwise sniffed from the head of the text (the first _SNIFF_CHARS + 1)."""
     if suffix == ".tsv":
-        delimiter = "\t"
-    else:
-        delimiter = _sniff_delimiter(text)
-        if delimiter != ",":
-            notices.append(f"detected {_delimiter_name(delimiter)} as the delimiter.")
+        return "\t"
+    delimiter = _sniff_delimiter(head)
+    if delimiter != ",":
+        notices.append(f"detected {_delimiter_name(delimiter)} as the delimiter.")
+    return delimiter
+
+
+def csv_chunks(
+    open_text: Callable[[], TextIO],
+    source: str,
+    delimiter: str,
+    limits: Limits,
+    chunk_rows: int | None,
+) -> Iterator[pd.DataFrame]:
+    """Every cell as text (so "NA" stays "NA"), in chunks of rows; the header is the first row.
+
+    Reading the header as a data row lets duplicate names reach header cleaning unmangled.
+    ``chunk_rows`` None reads everything as one chunk. Raises UserError for a malformed file and
+    for more rows than the limit allows, found while reading.
+    """
+    rows = 0
     try:
-        raw = pd.read_csv(
-            io.StringIO(text),
+        reader = pd.read_csv(
+            open_text(),
             sep=delimiter,
             header=None,
             dtype=str,
             na_filter=False,
             nrows=limits.max_rows + 2,
             engine="c",
+            chunksize=chunk_rows,
         )
+        for chunk in [reader] if chunk_rows is None else reader:
+            rows += len(chunk)
+            _check_row_count(rows - 1, source, limits)
+            yield chunk
     except pd.errors.ParserError as exc:
-        raise _explain_parser_error(str(exc), text, source, delimiter) from exc
+        raise _explain_parser_error(str(exc), open_text, source, delimiter) from exc
     except pd.errors.EmptyDataError as exc:
         raise UserError(f"{source} is empty; pick a file that contains data.") from exc
-    _check_row_count(len(raw) - 1, source, limits)
-    if len(raw) < 2:
+    if rows < 2:
         raise UserError(f"{source} has a header but no rows; add data rows below the header line.")
+
+
+def _parse_delimited(
+    text: str, source: str, suffix: str, limits: Limits, notices: list[str]
+) -> pd.DataFrame:
+    """The whole text as one chunk; numeric columns as :func:`numeric_kind` decides."""
+    delimiter = pick_delimiter(text[: _SNIFF_CHARS + 1], suffix, notices)
+    (raw,) = csv_chunks(lambda: io.StringIO(text), source, delimiter, limits, None)
     frame = raw.iloc[1:].reset_index(drop=True)
     for position in range(frame.shape[1]):
-        frame.isetitem(position, _numeric_or_text(frame.iloc[:, position]))
+        column = frame.iloc[:, position]
+        frame.isetitem(position, as_kind(column, numeric_kind([column_evidence(column)])))
     frame.columns = raw.iloc[0].tolist()
     return frame
 
 
-def _numeric_or_text(column: pd.Series) -> pd.Series:
+@dataclass(frozen=True)
+class NumericEvidence:
+    """What one piece of a text column says about it being numeric (see numeric_kind)."""
+
+    text: bool  # a filled value that is not a plain number, or one with a leading zero
+    kind: str | None  # dtype of the piece's numbers ("int64", "float64", ...); None if all empty
+    has_empty: bool
+
+
+def column_evidence(column: pd.Series) -> NumericEvidence:
     """Numbers only when every non-empty value is one; codes like "007" keep their zeros."""
     stripped = column.str.strip()
     filled = stripped != ""
     values = stripped[filled]
-    if values.empty or not values.str.fullmatch(_NUMBER).all():
-        return column
-    if values.str.match(_LEADING_ZERO).any():
-        return column
-    numbers = pd.to_numeric(stripped.where(filled))
-    # Integers beyond int64 come back as Python objects; such ids are safer kept as text.
-    return column if numbers.dtype == object else numbers
+    has_empty = not bool(filled.all())
+    if values.empty:
+        return NumericEvidence(False, None, has_empty)
+    if not values.str.fullmatch(_NUMBER).all() or values.str.match(_LEADING_ZERO).any():
+        return NumericEvidence(True, None, has_empty)
+    return NumericEvidence(False, str(pd.to_numeric(values).dtype), has_empty)
 
 
-def _explain_parser_error(message: str, text: str, source: str, delimiter: str) -> UserError:
+def numeric_kind(pieces: Sequence[NumericEvidence]) -> str | None:
+    """The dtype of a whole column from its pieces' evidence, or None to keep it as text.
+
+    Empty cells become NaN, which makes integers float. Integers beyond int64 come back as Python
+    objects; such ids are safer kept as text, unless floats make the column float anyway.
+    """
+    kinds = {piece.kind for piece in pieces if piece.kind is not None}
+    if not kinds or any(piece.text for piece in pieces):
+        return None
+    if "float64" in kinds or any(piece.has_empty for piece in pieces):
+        return "float64"
+    return kinds.pop() if len(kinds) == 1 and kinds != {"object"} else None
+
+
+def as_kind(column: pd.Series, kind: str | None) -> pd.Series:
+    """A text column converted to the dtype numeric_kind chose for the whole column."""
+    if kind is None:
+        return column
+    stripped = column.str.strip()
+    return pd.to_numeric(stripped.where(stripped != "")).astype(kind)
+
+
+def _explain_parser_error(
+    message: str, open_text: Callable[[], TextIO], source: str, delimiter: str
+) -> UserError:
     """Re-locate pandas' error with the csv module, which reports real file lines."""
     separator = _delimiter_name(delimiter)
     if _EOF_IN_QUOTE in message:
         # An unclosed quote swallows the rest of the file, so it opens in the last record.
-        row, (line, _) = deque(enumerate(_csv_records(text, delimiter)), maxlen=1)[0]
+        row, (line, _) = deque(enumerate(_csv_records(open_text(), delimiter)), maxlen=1)[0]
         where = f"line {line} (data row {row})" if row else f"line {line} (the header)"
         return UserError(
             f"{source}: the quoted value that opens on {where} is never closed; close the quote, "
@@ -504,7 +582,7 @@ def _explain_parser_error(message: str, text: str, source: str, delimiter: str) 
     if ragged:
         expected, saw = int(ragged.group(1)), int(ragged.group(3))
         where = f"line {ragged.group(2)}"
-        for row, (line, fields) in enumerate(_csv_records(text, delimiter)):
+        for row, (line, fields) in enumerate(_csv_records(open_text(), delimiter)):
             if fields is not None and len(fields) > expected:
                 where = f"line {line} (data row {row})"
                 break
@@ -616,24 +694,49 @@ def _records_frame(records: Sequence[object], source: str) -> pd.DataFrame:
 
 
 def _parse_parquet(data: bytes, source: str, limits: Limits) -> pd.DataFrame:
+    parquet = open_parquet(io.BytesIO(data), source, limits)
     try:
-        parquet = pq.ParquetFile(io.BytesIO(data))
-        n_rows = parquet.metadata.num_rows
-        _check_row_count(n_rows, source, limits)
         table = parquet.read()
     except (pa.ArrowException, OSError, ValueError) as exc:
-        raise UserError(
-            f"{source} is not a readable Parquet file ({exc}); re-export it, and check that it "
-            "was copied completely."
-        ) from exc
+        raise parquet_unreadable(source, exc) from exc
+    return parquet_frame(table)
+
+
+def open_parquet(
+    file: object, source: str, limits: Limits, streamed: bool = False
+) -> pq.ParquetFile:
+    """Open a Parquet file and check its row count from the footer, before reading any rows.
+
+    ``streamed`` reads column chunks in 1 MB pieces as batches need them: by default pyarrow
+    pre-buffers whole column chunks and keeps them while the file is open (a million rows of
+    384-d vectors held 1.5 GB by the end of the file).
+    """
+    options = {"pre_buffer": False, "buffer_size": 1 << 20} if streamed else {}
+    try:
+        parquet = pq.ParquetFile(file, **options)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise parquet_unreadable(source, exc) from exc
+    n_rows = parquet.metadata.num_rows
+    _check_row_count(n_rows, source, limits)
     if n_rows == 0:
         raise UserError(f"{source} has a header but no rows; the Parquet file has columns only.")
+    return parquet
+
+
+def parquet_unreadable(source: str, exc: Exception) -> UserError:
+    return UserError(
+        f"{source} is not a readable Parquet file ({exc}); re-export it, and check that it "
+        "was copied completely."
+    )
+
+
+def parquet_frame(table: pa.Table) -> pd.DataFrame:
+    """Arrow rows as pandas, a saved pandas index kept as data unless it is just positions."""
     try:
         frame = table.to_pandas()
     except (KeyError, TypeError, ValueError):
         # Damaged pandas metadata (index, dtypes) need not cost the user the columns themselves.
         frame = table.to_pandas(ignore_metadata=True)
-    # A saved pandas index comes back as the index; keep it as data unless it is just positions.
     return frame.reset_index(drop=isinstance(frame.index, pd.RangeIndex))
 
 
@@ -793,10 +896,16 @@ def _is_real_number(value: object) -> bool:
     )
 
 
-def _vectors_from_cells(column: pd.Series, where: str) -> np.ndarray:
-    """Validate row by row only where needed, so the common case stays vectorised."""
+def _vectors_from_cells(
+    column: pd.Series, where: str, first_row: int = 1, dim: int | None = None
+) -> np.ndarray:
+    """Validate row by row only where needed, so the common case stays vectorised.
+
+    A piece of a longer file passes the data row of its first cell and the dimension the file's
+    first piece set, so that messages name file rows and every piece has the same width.
+    """
     cells = column.tolist()
-    for row, cell in enumerate(cells, start=1):
+    for row, cell in enumerate(cells, start=first_row):
         if not _is_sequence(cell):
             if pd.api.types.is_scalar(cell) and pd.isna(cell):
                 raise UserError(
@@ -809,30 +918,30 @@ def _vectors_from_cells(column: pd.Series, where: str) -> np.ndarray:
             )
     lengths = np.fromiter((len(cell) for cell in cells), dtype=np.int64, count=len(cells))
     sizes, counts = np.unique(lengths, return_counts=True)
-    expected = int(sizes[np.argmax(counts)])
+    expected = int(sizes[np.argmax(counts)]) if dim is None else dim
     mismatched = np.flatnonzero(lengths != expected)
     if mismatched.size:
         row = int(mismatched[0])
         raise UserError(
-            f"{where}: row {row + 1} has {lengths[row]} numbers, the others {expected}; every "
-            "vector must have the same length, so fix or remove that row."
+            f"{where}: row {row + first_row} has {lengths[row]} numbers, the others {expected}; "
+            "every vector must have the same length, so fix or remove that row."
         )
     if expected < 2:
         raise UserError(
             f"{where}: the vectors have {expected} number(s); they need at least 2 dimensions."
         )
-    vectors = _numeric_matrix(cells, where)
-    _check_finite(vectors, where)
+    vectors = _numeric_matrix(cells, where, first_row)
+    check_finite(vectors, where, first_row)
     return vectors
 
 
-def _numeric_matrix(cells: list[object], where: str) -> np.ndarray:
+def _numeric_matrix(cells: list[object], where: str, first_row: int) -> np.ndarray:
     try:
         matrix = np.array(cells)
     except (ValueError, TypeError):
         matrix = None
     if matrix is None or matrix.ndim != 2 or matrix.dtype.kind not in "iuf":
-        for row, cell in enumerate(cells, start=1):
+        for row, cell in enumerate(cells, start=first_row):
             for value in cell:  # type: ignore[attr-defined]
                 if not _is_real_number(value):
                     raise UserError(
@@ -844,10 +953,10 @@ def _numeric_matrix(cells: list[object], where: str) -> np.ndarray:
         return np.ascontiguousarray(matrix, dtype=np.float32)
 
 
-def _check_finite(vectors: np.ndarray, where: str) -> None:
+def check_finite(vectors: np.ndarray, where: str, first_row: int = 1) -> None:
     finite = np.isfinite(vectors).all(axis=1)
     if not finite.all():
-        row = int(np.argmin(finite)) + 1
+        row = int(np.argmin(finite)) + first_row
         raise UserError(f"{where}: row {row} has NaN/inf values; vectors must be finite.")
 
 
@@ -858,22 +967,40 @@ def _preview(value: object) -> str:
 
 def _load_npy(data: bytes, npy_name: str, source: str, n_rows: int) -> np.ndarray:
     """A sidecar matrix for formats that cannot hold vectors; never unpickles anything."""
-    if data.startswith(b"PK"):
+    check_npy_magic(data, npy_name)
+    try:
+        array = np.load(io.BytesIO(data), allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise npy_unreadable(npy_name, exc) from exc
+    check_npy_shape(array, npy_name, source, n_rows)
+    with np.errstate(over="ignore"):
+        vectors = np.ascontiguousarray(array, dtype=np.float32)
+    check_finite(vectors, npy_name)
+    return vectors
+
+
+def check_npy_magic(head: bytes, npy_name: str) -> None:
+    """The leading bytes tell an .npz archive or a non-NumPy file from a .npy matrix."""
+    if head.startswith(b"PK"):
         raise UserError(
             f"{npy_name} is an .npz archive; save a single matrix with numpy.save(...) instead."
         )
-    if not data.startswith(b"\x93NUMPY"):
+    if not head.startswith(b"\x93NUMPY"):
         raise UserError(
             f"{npy_name} is not a .npy file (it lacks the NumPy header); save the vectors with "
             "numpy.save(...)."
         )
-    try:
-        array = np.load(io.BytesIO(data), allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise UserError(
-            f"{npy_name} is not a readable .npy file ({exc}); save it again with numpy.save(...) "
-            "and check that it was copied completely."
-        ) from exc
+
+
+def npy_unreadable(npy_name: str, exc: Exception) -> UserError:
+    return UserError(
+        f"{npy_name} is not a readable .npy file ({exc}); save it again with numpy.save(...) "
+        "and check that it was copied completely."
+    )
+
+
+def check_npy_shape(array: np.ndarray, npy_name: str, source: str, n_rows: int) -> None:
+    """A 2-D matrix of numbers, one row per data row of the file it belongs to."""
     if array.ndim != 2 or array.shape[1] < 2 or array.dtype.kind not in "iuf":
         raise UserError(
             f"{npy_name} holds an array of shape {array.shape} and type {array.dtype}; it must "
@@ -884,10 +1011,6 @@ def _load_npy(data: bytes, npy_name: str, source: str, n_rows: int) -> np.ndarra
             f"{npy_name} has {array.shape[0]} rows but {source} has {n_rows} data rows; they must "
             f"be row-aligned (matrix row i is the vector of data row i)."
         )
-    with np.errstate(over="ignore"):
-        vectors = np.ascontiguousarray(array, dtype=np.float32)
-    _check_finite(vectors, npy_name)
-    return vectors
 
 
 # --- column detection ---------------------------------------------------------------------------

@@ -120,22 +120,34 @@ def write_cache(
     if len(hashes) == 0:
         return
     table = store.ensure_cache_table(cur, int(vectors.shape[1]))
-    batch = pa.table({"text_sha256": pa.array(list(hashes)), "vector": matrix_to_arrow(vectors)})
-    cur.register("incoming_vectors", batch)
-    try:
-        cur.execute(
-            f"""
-            INSERT INTO {table}
-            SELECT ?, ?, ?, ?, ?, i.text_sha256, i.vector FROM incoming_vectors i
-            WHERE NOT EXISTS (
-                SELECT 1 FROM {table} c
-                WHERE c.text_sha256 = i.text_sha256 AND c.model_key = ? AND c.layer = ?
-                  AND c.pooling = ? AND c.max_length = ? AND c.temperature = ?)
-            """,
-            [model_key, *rep.params(), model_key, *rep.params()],
-        )
-    finally:
-        cur.unregister("incoming_vectors")
+    # The key travels as columns of the batch, read through a relation rather than register():
+    # DuckDB keeps registered objects until the transaction ends, so an ingest writing batch
+    # after batch in one transaction would hold every batch in memory.
+    layer, pooling, max_length, temperature = rep.params()
+    n = len(hashes)
+    batch = pa.table(
+        {
+            "model_key": pa.repeat(model_key, n),
+            "layer": pa.repeat(pa.scalar(layer, pa.int32()), n),
+            "pooling": pa.repeat(pooling, n),
+            "max_length": pa.repeat(pa.scalar(max_length, pa.int32()), n),
+            "temperature": pa.repeat(pa.scalar(temperature, pa.float64()), n),
+            "text_sha256": pa.array(list(hashes), pa.string()),
+            "vector": matrix_to_arrow(vectors),
+        }
+    )
+    cur.from_arrow(batch).query(
+        "incoming_vectors",
+        f"""
+        INSERT INTO {table}
+        SELECT * FROM incoming_vectors i
+        WHERE NOT EXISTS (
+            SELECT 1 FROM {table} c
+            WHERE c.text_sha256 = i.text_sha256 AND c.model_key = i.model_key
+              AND c.layer = i.layer AND c.pooling = i.pooling
+              AND c.max_length = i.max_length AND c.temperature = i.temperature)
+        """,
+    )
 
 
 def record_corpus_embedding(

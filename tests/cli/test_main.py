@@ -142,6 +142,24 @@ def test_unknown_corpus_and_missing_file(cli, tmp_path: Path) -> None:
     assert code == 2 and "no such file" in err
 
 
+def test_ingest_reports_rows_rate_and_time_left(cli, tmp_path: Path, monkeypatch) -> None:
+    from analysis.cli import corpus as corpus_commands
+    from analysis.corpus import streaming
+
+    monkeypatch.setattr(streaming, "BATCH_ROWS", 100)
+    monkeypatch.setattr(corpus_commands, "QUIET_SECONDS", 0.0)
+    path = tmp_path / "docs.csv"
+    path.write_text("text,n\n" + "".join(f"text number {i},{i}\n" for i in range(450)))
+    code, out, err = cli("ingest", str(path), "--name", "p", "--db", str(tmp_path / "p.duckdb"))
+    assert code == 0 and out["rows"] == 450
+    lines = [line for line in err.splitlines() if line.startswith("Ingesting p: ")]
+    # One line per batch of 100 lines (99 rows in the first: the header is a line).
+    assert [line.split(" rows")[0] for line in lines] == [
+        f"Ingesting p: {done}/450" for done in (99, 199, 299, 399, 450)
+    ]
+    assert "/s · ~" in lines[1] and "left" in lines[1] and lines[-1].endswith("(100%)")
+
+
 @pytest.mark.slow
 def test_module_entry_point_prints_json_only_on_stdout(tmp_path: Path, tiny_csv: Path) -> None:
     env = {**os.environ, "EMBEDLENS_DB": str(tmp_path / "env.duckdb")}

@@ -11,14 +11,13 @@ import pytest
 from analysis.core.config import Limits
 from analysis.core.errors import UserError
 from analysis.core.store import Store
-from analysis.corpus import corpora as corpora_module
+from analysis.corpus import building as building_module
 from analysis.corpus.corpora import (
     IngestOptions,
     delete_corpus,
     get_corpus,
     list_corpora,
     load_documents,
-    prepare_corpus,
 )
 from analysis.corpus.readers import read_bytes, read_path
 from analysis.vectors.ingest import ingest
@@ -56,10 +55,10 @@ def test_ingest_detects_columns_and_keeps_metadata_types(store: Store, tiny_csv:
 
 def test_empty_texts_are_dropped_and_duplicates_counted(store: Store) -> None:
     table = _table('text,label\nhello there,a\n"  ",b\n,a\nhello there,b\nsecond text,a\n')
-    corpus, prepared = ingest(store, [table], IngestOptions(name="c"))
+    corpus, _ = ingest(store, [table], IngestOptions(name="c"))
     assert (corpus.n_rows, corpus.dropped_empty, corpus.duplicates) == (3, 2, 1)
     assert any("empty" in n for n in corpus.notices)
-    assert prepared.documents["source_row"].tolist() == [1, 4, 5]
+    assert load_documents(store, corpus)["source_row"].tolist() == [1, 4, 5]
 
 
 def test_hostile_cells_are_stored_verbatim(store: Store) -> None:
@@ -97,22 +96,25 @@ def test_several_files_form_one_corpus_with_their_sources(store: Store) -> None:
         (IngestOptions(name="ok", metadata_columns=["ghost"]), "ghost"),
     ],
 )
-def test_bad_choices_are_explained(options: IngestOptions, message: str) -> None:
+def test_bad_choices_are_explained(store: Store, options: IngestOptions, message: str) -> None:
+    before = _snapshot(store)
     with pytest.raises(UserError, match=message):
-        prepare_corpus([_table("text,label\nsome text,a\nmore text,b\n")], options)
+        ingest(store, [_table("text,label\nsome text,a\nmore text,b\n")], options)
+    assert _snapshot(store) == before
 
 
-def test_text_over_the_limit_names_file_row_and_column() -> None:
+def test_text_over_the_limit_names_file_row_and_column(store: Store) -> None:
     long_text = "word " * 50
     table = _table(f"text\nshort\n{long_text}\n", "big.csv")
     with pytest.raises(UserError) as error:
-        prepare_corpus([table], IngestOptions(name="x"), Limits(max_chars_per_text=100))
+        ingest(store, [table], IngestOptions(name="x"), Limits(max_chars_per_text=100))
     assert "big.csv row 2" in error.value.message and "EMBEDLENS_MAX_CHARS" in error.value.message
 
 
-def test_all_empty_texts_are_refused() -> None:
+def test_all_empty_texts_are_refused(store: Store) -> None:
     with pytest.raises(UserError, match="empty"):
-        prepare_corpus([_table('text,l\n" ",a\n"",b\n')], IngestOptions(name="x"))
+        ingest(store, [_table('text,l\n" ",a\n"",b\n')], IngestOptions(name="x"))
+    assert list_corpora(store) == []
 
 
 def test_duplicate_name_is_refused_and_store_unchanged(store: Store, tiny_csv: Path) -> None:
@@ -129,7 +131,7 @@ def test_failure_during_write_leaves_nothing(store: Store, tiny_csv: Path, monke
     def explode(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(corpora_module, "_metadata_arrow", explode)
+    monkeypatch.setattr(building_module, "metadata_arrow", explode)
     with pytest.raises(RuntimeError):
         ingest(store, [read_path(tiny_csv, Limits())], IngestOptions(name="tiny"))
     assert _snapshot(store) == before
