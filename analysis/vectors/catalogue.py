@@ -6,6 +6,7 @@ the same words mean the same model on every page and on the command line.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,16 +85,7 @@ def load_vectors(
     """
     rep = rep or Representation()
     with store.connection() as cur:
-        result = query_arrow(
-            cur,
-            f"""
-            SELECT d.doc_id, c.vector FROM documents d
-            JOIN {cache_table(dim)} c ON c.text_sha256 = d.text_sha256
-            WHERE d.corpus_id = ? AND c.model_key = ? AND c.layer = ? AND c.pooling = ?
-              AND c.max_length = ? AND c.temperature = ?
-            """,
-            [corpus.corpus_id, model_key, *rep.params()],
-        )
+        result = query_arrow(cur, _vectors_sql(dim), [corpus.corpus_id, model_key, *rep.params()])
     if result.num_rows != corpus.n_rows:
         raise UserError(
             f"Corpus '{corpus.name}' has {corpus.n_rows} documents but {result.num_rows} "
@@ -101,6 +93,56 @@ def load_vectors(
         )
     order = np.argsort(result.column("doc_id").to_numpy(), kind="stable")
     return arrow_to_matrix(result.column("vector"), dim)[order]
+
+
+def _vectors_sql(dim: int, extra_condition: str = "") -> str:
+    """(doc_id, vector) of a corpus under one model: the one join every vector read goes through.
+
+    Parameters: corpus_id, model_key and the representation's params, then the extra condition's.
+    """
+    return f"""
+        SELECT d.doc_id, c.vector FROM documents d
+        JOIN {cache_table(dim)} c ON c.text_sha256 = d.text_sha256
+        WHERE d.corpus_id = ? AND c.model_key = ? AND c.layer = ? AND c.pooling = ?
+          AND c.max_length = ? AND c.temperature = ? {extra_condition}
+        """
+
+
+def iter_vector_batches(
+    store: Store, corpus: Corpus, record: CorpusModel, batch_rows: int
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(doc_ids, vectors) in batches of about ``batch_rows``, in no particular order.
+
+    For work that streams over every vector (building a search index) without holding the whole
+    float32 matrix a second time.
+    """
+    params = [corpus.corpus_id, record.model_key, *Representation().params()]
+    with store.connection() as cur:
+        reader = cur.sql(_vectors_sql(record.dim), params=params).to_arrow_reader(batch_rows)
+        for batch in reader:
+            doc_ids = batch.column("doc_id").to_numpy(zero_copy_only=False).astype(np.int64)
+            yield doc_ids, arrow_to_matrix(batch.column("vector"), record.dim)
+
+
+def load_doc_vectors(
+    store: Store, corpus: Corpus, record: CorpusModel, doc_ids: list[int]
+) -> np.ndarray:
+    """The vectors of the given documents only, float32 [len(doc_ids), dim] in that order."""
+    if not doc_ids:
+        return np.empty((0, record.dim), np.float32)
+    marks = ", ".join("?" for _ in doc_ids)
+    params = [corpus.corpus_id, record.model_key, *Representation().params(), *doc_ids]
+    with store.connection() as cur:
+        result = query_arrow(cur, _vectors_sql(record.dim, f"AND d.doc_id IN ({marks})"), params)
+    found = result.column("doc_id").to_numpy(zero_copy_only=False)
+    row_of = {int(doc_id): row for row, doc_id in enumerate(found)}
+    missing = [doc_id for doc_id in doc_ids if doc_id not in row_of]
+    if missing:
+        raise UserError(
+            f"Corpus '{corpus.name}' has no vector for document {missing[0]} under this model."
+        )
+    matrix = arrow_to_matrix(result.column("vector"), record.dim)
+    return matrix[[row_of[doc_id] for doc_id in doc_ids]]
 
 
 def load_model_vectors(
