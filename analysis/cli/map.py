@@ -1,4 +1,4 @@
-"""Map commands: ``project`` (2-D/3-D coordinates), ``search`` and ``cluster``.
+"""Map commands: ``project`` (2-D/3-D coordinates), ``search``, ``index`` and ``cluster``.
 
 Engine modules (UMAP, pyarrow, the encoder) are imported inside the handlers so building the
 parser stays fast.
@@ -29,6 +29,14 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--min-dist", type=float, default=0.1, help="UMAP minimum distance")
     p.add_argument("--densmap", action="store_true", help="UMAP with densMAP")
     p.add_argument("--perplexity", type=float, default=30.0, help="t-SNE perplexity")
+    p.add_argument(
+        "--fit-sample",
+        type=_fit_sample,
+        default="auto",
+        metavar="N|all|auto",
+        help="UMAP: fit on N seeded documents and place the rest with transform; 'all' fits on "
+        "every document; 'auto' (default): all up to 200,000 documents, else 50,000",
+    )
     p.add_argument("--out", help="write doc_id and coordinates to this .parquet file")
     p.set_defaults(handler=_project)
 
@@ -37,7 +45,22 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("query", help="text to search for")
     p.add_argument("--k", type=int, default=10, help="number of results")
     p.add_argument("--model", help="model name or key (default: the first embedded)")
+    p.add_argument(
+        "--method",
+        choices=["auto", "exact", "index"],
+        default="auto",
+        help="auto: exact up to a size, the search index above it when one is built; "
+        "exact: always scan every vector; index: the search index (build it with 'index')",
+    )
     p.set_defaults(handler=_search)
+
+    p = sub.add_parser("index", parents=[common], help="build a corpus's search index (IVF)")
+    p.add_argument("name", help="corpus name")
+    p.add_argument("--model", help="model name or key (default: the first embedded)")
+    p.add_argument(
+        "--lists", type=int, help="k-means lists the vectors are filed under (default 2 sqrt(n))"
+    )
+    p.set_defaults(handler=_index)
 
     p = sub.add_parser("cluster", parents=[common], help="cluster a corpus, keyword labels")
     p.add_argument("name", help="corpus name")
@@ -60,6 +83,18 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.set_defaults(handler=_cluster)
 
 
+def _fit_sample(text: str) -> int | str | None:
+    """--fit-sample: a whole number of documents, 'all' (None: every document) or 'auto'."""
+    if text in ("all", "auto"):
+        return None if text == "all" else text
+    try:
+        return int(text.replace(",", "").replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of documents, 'all' or 'auto', got '{text}'"
+        ) from None
+
+
 def _project(args: argparse.Namespace) -> dict[str, Any]:
     """Computes the map asked for, through the same plan as the Map page (no preview here)."""
     from analysis.map.plan import plan_map
@@ -74,19 +109,21 @@ def _project(args: argparse.Namespace) -> dict[str, Any]:
         min_dist=args.min_dist,
         densmap=args.densmap,
         perplexity=args.perplexity,
+        fit_sample=args.fit_sample,
     )
     if args.out:
         _check_out_path(Path(args.out), ".parquet")
     store = open_args_store(args)
     corpus, record, vectors = load_model_vectors(store, args.name, args.model)
     plan = plan_map(store, corpus, record, params, background=False, vectors=vectors)
-    result = plan.show(StderrProgress("projection stage"))
+    result = plan.show(StderrProgress("map"))
     out: dict[str, Any] = {
         "corpus": corpus.name,
         "model": record.name,
         "n": result.n_points,
         "method": result.params.method,
         "params": result.params.as_dict(),
+        "fitted": result.params.fit_note(result.n_points) or "on every document",
         "seconds": round(result.seconds, 3),
         "reused": result.reused,
         "trustworthiness": result.quality.get("trustworthiness"),
@@ -123,13 +160,22 @@ def _write_coords(result: Projection, path: Path) -> str:
 
 
 def _search(args: argparse.Namespace) -> dict[str, Any]:
-    from analysis.corpus.corpora import load_documents
-    from analysis.vectors.catalogue import load_model_vectors
-    from analysis.vectors.search import semantic_search
+    from analysis.corpus.corpora import get_corpus, load_documents
+    from analysis.vectors.catalogue import resolve_corpus_model
+    from analysis.vectors.search import EXACT_SEARCH_MAX, search_method, semantic_search
 
     store = open_args_store(args)
-    corpus, record, vectors = load_model_vectors(store, args.name, args.model)
-    hits = semantic_search(store, corpus, record, args.query, args.k, vectors)
+    corpus = get_corpus(store, args.name)
+    record = resolve_corpus_model(store, corpus, args.model)
+    exact_below = {"auto": EXACT_SEARCH_MAX, "exact": corpus.n_rows, "index": 0}[args.method]
+    method = search_method(store, corpus, record, exact_below=exact_below)
+    if args.method == "index" and not method.approximate:
+        raise UserError(
+            method.notice
+            or f"Corpus '{corpus.name}' has no search index for '{record.name}'; build it with "
+            f"python -m analysis index '{corpus.name}'."
+        )
+    hits = semantic_search(store, corpus, record, args.query, args.k, method=method)
     documents = load_documents(store, corpus).set_index("doc_id")
     keep = ["text", *corpus.metadata_names]
     results = []
@@ -140,7 +186,41 @@ def _search(args: argparse.Namespace) -> dict[str, Any]:
             for key, value in _plain(row.to_dict()).items()
         }
         results.append({"doc_id": hit.doc_id, "score": round(hit.score, 6), **fields})
-    return {"corpus": corpus.name, "model": record.name, "query": args.query, "results": results}
+    return {
+        "corpus": corpus.name,
+        "model": record.name,
+        "query": args.query,
+        "method": method.describe(),
+        "approximate": method.approximate,
+        "results": results,
+    }
+
+
+def _index(args: argparse.Namespace) -> dict[str, Any]:
+    """Builds (or rebuilds) the index, with its recall against exact search measured."""
+    from dataclasses import asdict
+
+    from analysis.corpus.corpora import get_corpus
+    from analysis.vectors.ann_build import IvfParams
+    from analysis.vectors.catalogue import resolve_corpus_model
+    from analysis.vectors.search import EXACT_SEARCH_MAX, build_search_index
+
+    ivf = IvfParams(args.lists)  # checked before the store is opened
+    store = open_args_store(args)
+    corpus = get_corpus(store, args.name)
+    record = resolve_corpus_model(store, corpus, args.model)
+    method = build_search_index(store, corpus, record, StderrProgress("search index"), ivf)
+    info = asdict(method.info)
+    del info["key"]
+    return {
+        "corpus": corpus.name,
+        "model": record.name,
+        "n": corpus.n_rows,
+        "method": method.describe(),
+        "used_by_search": corpus.n_rows > EXACT_SEARCH_MAX,
+        "exact_search_max": EXACT_SEARCH_MAX,
+        **info,
+    }
 
 
 def _plain(values: dict[str, Any]) -> dict[str, Any]:

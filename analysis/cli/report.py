@@ -49,7 +49,7 @@ def _report(args: argparse.Namespace) -> dict[str, Any]:
         args.analyses,
         args.formats,
         args.model,
-        StderrProgress("projection stage"),
+        StderrProgress("map"),
         args.title,
     )
     return {

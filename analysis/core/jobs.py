@@ -43,6 +43,7 @@ class Job:
     label: str
     key: str
     unit: str = ""  # what ``done`` counts ('texts'), shown after the numbers
+    stage: str = ""  # the named stage of a multi-stage job ('layout epochs'), if it reports one
     status: str = "queued"  # queued | running | done | failed | cancelled
     done: int = 0
     total: int = 0
@@ -55,16 +56,21 @@ class Job:
     first_report: tuple[float, int] | None = None  # (time, done): where the rate is measured from
     last_report: float | None = None
 
-    def report(self, done: int, total: int) -> None:
+    def report(self, done: int, total: int, stage: str | None = None) -> None:
         """The work's progress callback; raises JobCancelled once a cancel was asked.
 
         Not on the last step (done == total): work may report it after its closing write (a map
-        does), and stopping there would call a stored result cancelled.
+        does), and stopping there would call a stored result cancelled. ``stage`` names the
+        stage the numbers count within (``core.progress.report_stage``); a new stage starts a
+        new rate.
         """
         if self.cancel_requested and done < total:
             raise JobCancelled
         now = monotonic()
-        if self.first_report is None or total != self.total or done < self.done:
+        new_stage = stage is not None and stage != self.stage
+        if new_stage:
+            self.stage = stage or ""
+        if self.first_report is None or total != self.total or done < self.done or new_stage:
             self.first_report = (now, done)  # a new stretch of work (a next phase): a new rate
         self.last_report = now
         self.done, self.total = done, total
@@ -105,7 +111,8 @@ class Job:
             since = f" for {_duration(now - self.started)}" if self.started is not None else ""
             return f"{self.label}: running{since}…"
         unit = f" {self.unit}" if self.unit else ""
-        parts = [f"{self.label}: {self.done:,}/{self.total:,}{unit}"]
+        stage = f" ({self.stage})" if self.stage else ""
+        parts = [f"{self.label}{stage}: {self.done:,}/{self.total:,}{unit}"]
         rate = self.rate
         left = self.seconds_left(now)
         if rate is not None and left is not None:

@@ -6,6 +6,7 @@ and jobs report progress too and have nothing to do with models.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 
 ProgressFn = Callable[[int, int], None]
@@ -18,3 +19,16 @@ class JobCancelled(BaseException):
     cancelled job leaves nothing half-written. A BaseException (like KeyboardInterrupt) so that
     ``except Exception`` around a step cannot swallow the cancel and carry on.
     """
+
+
+def report_stage(progress: ProgressFn, done: int, total: int, stage: str) -> None:
+    """Progress within a named stage of a multi-stage computation ('layout epochs').
+
+    A callback that shows stages (a background job's ``report``, which takes ``stage``) gets the
+    name, so the page can say which stage the fraction and time left belong to; any other
+    ``progress(done, total)`` gets the numbers only.
+    """
+    if "stage" in inspect.signature(progress).parameters:
+        progress(done, total, stage=stage)  # type: ignore[call-arg]
+    else:
+        progress(done, total)

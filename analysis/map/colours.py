@@ -7,7 +7,7 @@ import pandas as pd
 
 from analysis.corpus.corpora import Corpus
 from analysis.map.clustering import Clustering
-from analysis.map.figures import DEFAULT_CATEGORIES, MapView, map_figure
+from analysis.map.figures import DEFAULT_CATEGORIES, MAX_DRAWN_POINTS, MapView, map_figure
 from analysis.map.projection import Projection
 
 COLOR_NONE = "(none)"
@@ -73,9 +73,11 @@ def projection_view(
     clustering: Clustering | None = None,
     highlight: np.ndarray | None = None,
     max_categories: int = DEFAULT_CATEGORIES,
+    max_points: int = MAX_DRAWN_POINTS,
 ) -> MapView:
     """A stored map drawn the same way on the Map page and in reports; ``max_categories``: how
-    many of the most frequent classes get a colour of their own (the rest are "other")."""
+    many of the most frequent classes get a colour of their own (the rest are "other");
+    ``max_points``: how many are drawn before a seeded sample is."""
     axis = projection.params.method_name
     return map_figure(
         projection.coords,
@@ -90,4 +92,5 @@ def projection_view(
         seed=projection.params.seed,
         axis_names=tuple(f"{axis} {i}" for i in (1, 2, 3)),
         max_categories=max_categories,
+        max_points=max_points,
     )

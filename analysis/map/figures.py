@@ -16,9 +16,12 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from analysis.map.density import DensityImage, Extent, density_image
 from analysis.output.style import PALETTE, escape, style_figure
 
-MAX_DRAWN_POINTS = 200_000
+# Points drawn one by one at most (then a density in 2-D, a seeded sample in 3-D): a point costs
+# ~170 bytes of JSON with its hover text, so 50,000 are ~8.4 MB (measured in map.map_drawing).
+MAX_DRAWN_POINTS = 50_000
 INTEGER_CLASSES = 30  # an integer column with at most this many values is coloured as classes
 # Kelly's (1965) colours of maximum contrast, in his order (any first n are as far apart as he
 # could make them), without white (the background) and grey (kept for "other" and missing).
@@ -69,6 +72,7 @@ class MapView:
     drawn: int
     total: int
     sampled: bool
+    density: DensityImage | None = None  # the density layer of a large 2-D map
 
 
 @dataclass(frozen=True)
@@ -114,40 +118,233 @@ def map_figure(
         raise ValueError(f"max_categories must be 1 to {MAX_CATEGORIES}, got {max_categories}")
     total = len(coords)
     highlighted = np.isin(doc_ids, highlight) if highlight is not None else np.zeros(total, bool)
-    rows = _sample_rows(highlighted, max_points, seed)
+    rows = sample_rows(highlighted, max_points, seed)
     size = point_size if point_size is not None else _default_point_size(rows.size)
-    colour_label = escape(color_name or "colour")
-    columns = _hover_columns(hover_fields, color, color_name or "colour")
-    hover = _hover_text(texts, columns, rows)
+    name = color_name or "colour"
+    colouring = _colouring(color, name, max_categories)
+    hover = _hover_text(
+        np.asarray(texts, dtype=object)[rows],
+        _hover_columns(_rows_of(hover_fields, rows), _rows_of(color, rows), name),
+    )
     points = _Points(coords[rows], doc_ids[rows], hover)
-
-    notes = []
-    legend_title = ""
-    if color is None:
-        traces = [points.trace(np.arange(rows.size), "documents", _marker(size, PALETTE[0]))]
-        traces[0]["showlegend"] = False
-    elif _is_categorical(color):
-        categories = _categories(color, max_categories)
-        traces = _category_traces(points, categories, rows, size)
-        legend_title = colour_label
-        if categories.lumped:
-            notes.append(
-                f"Colour: the {len(categories.names) - 1} most frequent values of "
-                f"{colour_label}; {categories.lumped:,} others ({categories.other_points:,} "
-                "points) in grey as 'other'."
-            )
-    else:
-        traces = _numeric_traces(points, _as_float(color), rows, colour_label, size)
+    traces = colouring.traces(points, rows, size)
     if highlighted[rows].any():
         traces.append(_highlight_trace(points, highlighted[rows], escape(highlight_name), size))
 
     fig = go.Figure(data=traces)
-    _layout(fig, coords.shape[1], axis_names, legend_title)
+    _layout(fig, coords.shape[1], axis_names, colouring.legend_title)
+    notes = list(colouring.notes)
     if rows.size < total:
         notes.append(f"drawn: {rows.size:,} of {total:,} points (uniform sample, seed {seed}).")
     full_caption = " ".join([escape(caption), *notes]).strip()
     style_figure(fig, escape(title), full_caption, height)
     return MapView(figure=fig, drawn=int(rows.size), total=total, sampled=rows.size < total)
+
+
+@dataclass(frozen=True)
+class DrawnPoints:
+    """Points drawn over a density layer: their rows in the map, and their texts and hover
+    fields aligned with those rows (read for them alone, not for the whole corpus)."""
+
+    rows: np.ndarray
+    texts: Sequence[str]
+    hover_fields: pd.DataFrame | None = None
+
+
+def density_map_figure(
+    coords: np.ndarray,
+    doc_ids: np.ndarray,
+    view: Extent,
+    on_top: DrawnPoints,
+    color: pd.Series | None = None,
+    color_name: str | None = None,
+    highlight: np.ndarray | None = None,
+    highlight_name: str = "search results",
+    title: str = "",
+    caption: str = "",
+    axis_names: tuple[str, ...] = ("dim 1", "dim 2"),
+    height: int = 640,
+    max_categories: int = DEFAULT_CATEGORIES,
+) -> MapView:
+    """A 2-D map drawn as the density of every point inside ``view`` (one server-made image),
+    with ``on_top``'s points drawn over it as a scatter (hover, click, search rings).
+
+    Colours mean what they mean in ``map_figure``: classes are ranked over all points, so the
+    legend and the points agree with the density, and a numeric scale spans all points.
+    """
+    coords = np.asarray(coords, dtype=float)
+    if coords.ndim != 2 or coords.shape[1] != 2:
+        raise ValueError(f"a density map is 2-D, got coordinates of shape {coords.shape}")
+    if not 1 <= max_categories <= MAX_CATEGORIES:
+        raise ValueError(f"max_categories must be 1 to {MAX_CATEGORIES}, got {max_categories}")
+    name = color_name or "colour"
+    colouring = _colouring(color, name, max_categories)
+    image = colouring.density(coords, view)
+    rows = np.asarray(on_top.rows, dtype=np.int64)
+    size = _default_point_size(max(rows.size, 1000))
+    hover = _hover_text(
+        np.asarray(on_top.texts, dtype=object),
+        _hover_columns(on_top.hover_fields, _rows_of(color, rows), name),
+    )
+    points = _Points(coords[rows], np.asarray(doc_ids)[rows], hover)
+    traces = [_image_trace(image), *colouring.legend_traces()]
+    for trace in colouring.traces(points, rows, size):
+        trace["showlegend"] = False
+        trace["marker"].pop("showscale", None)
+        traces.append(trace)
+    if highlight is not None:
+        ringed = np.isin(points.doc_ids, highlight)
+        if ringed.any():
+            traces.append(_highlight_trace(points, ringed, escape(highlight_name), size))
+    fig = go.Figure(data=traces)
+    _layout(fig, 2, axis_names, colouring.legend_title)
+    fig.update_layout(
+        xaxis={"range": [view.x0, view.x1]},
+        yaxis={"range": [view.y0, view.y1]},
+        uirevision=f"{UIREVISION}-{view}",  # a new view resets the browser's own zoom
+        legend={"itemclick": False, "itemdoubleclick": False},
+        modebar={"add": ["select2d", "lasso2d"]},
+    )
+    shading = colouring.shading_note or "one colour"
+    notes = [
+        *colouring.notes,
+        f"Density of all {image.points:,} points in this view (of {len(coords):,}), binned "
+        f"into {image.columns}x{image.rows} cells: {shading}; opacity grows with the log of "
+        f"a cell's count (busiest cell: {image.max_count:,} points).",
+    ]
+    if rows.size:
+        notes.append(f"Drawn on top: {rows.size:,} points with their text.")
+    full_caption = " ".join([escape(caption), *notes]).strip()
+    style_figure(fig, escape(title), full_caption, height)
+    return MapView(
+        figure=fig, drawn=int(rows.size), total=len(coords), sampled=False, density=image
+    )
+
+
+def _image_trace(image: DensityImage) -> dict:
+    """The density PNG placed on the axes, its first row (the lowest y) at y0."""
+    return {
+        "type": "image",
+        "source": image.source,
+        "x0": image.extent.x0 + image.cell_width / 2,
+        "dx": image.cell_width,
+        "y0": image.extent.y0 + image.cell_height / 2,
+        "dy": image.cell_height,
+        "hoverinfo": "skip",
+        "name": "density",
+    }
+
+
+@dataclass(frozen=True)
+class _Colouring:
+    """How points are coloured, decided once over all points: none, classes, or a number."""
+
+    name: str
+    categories: _Categories | None = None
+    values: np.ndarray | None = None
+    legend_title: str = ""
+    notes: tuple[str, ...] = ()
+
+    @property
+    def _class_colours(self) -> tuple[str, ...]:
+        assert self.categories is not None
+        named = len(self.categories.names) - (1 if self.categories.lumped else 0)
+        return (*category_colours(named), OTHER_COLOUR)
+
+    @property
+    def shading_note(self) -> str:
+        if self.categories is not None:
+            return "a cell's colour mixes its classes' colours in proportion to their counts"
+        if self.values is not None:
+            return f"a cell's colour is its points' mean {self.name}"
+        return ""
+
+    def _range(self) -> tuple[float, float]:
+        assert self.values is not None
+        finite = self.values[np.isfinite(self.values)]
+        return (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+
+    def traces(self, points: _Points, rows: np.ndarray, size: float) -> list:
+        if self.categories is not None:
+            return _category_traces(points, self.categories, rows, size)
+        if self.values is not None:
+            return _numeric_traces(points, self.values, rows, escape(self.name), size)
+        trace = points.trace(np.arange(rows.size), "documents", _marker(size, PALETTE[0]))
+        trace["showlegend"] = False
+        return [trace]
+
+    def density(self, coords: np.ndarray, view: Extent) -> DensityImage:
+        if self.categories is not None:
+            return density_image(
+                coords, view, codes=self.categories.codes, colours=self._class_colours
+            )
+        if self.values is not None:
+            return density_image(coords, view, values=self.values, value_range=self._range())
+        return density_image(coords, view, colours=(PALETTE[0],))
+
+    def legend_traces(self) -> list:
+        """Legend entries (or the colour bar) for the density, as empty traces."""
+        if self.categories is not None:
+            colours = self._class_colours
+            named = len(colours) - 1
+            entries = [
+                (label, colours[min(code, named)])
+                for code, label in enumerate(self.categories.names)
+            ]
+            if (self.categories.codes < 0).any():
+                entries.append((MISSING, MISSING_COLOUR))
+            return [
+                {
+                    "type": "scattergl",
+                    "mode": "markers",
+                    "x": [None],
+                    "y": [None],
+                    "name": label,
+                    "marker": _marker(8, colour),
+                    "hoverinfo": "skip",
+                }
+                for label, colour in entries
+            ]
+        if self.values is not None:
+            low, high = self._range()
+            marker = _marker(
+                8,
+                [low],
+                colorscale="Viridis",
+                cmin=low,
+                cmax=high,
+                showscale=True,
+                colorbar={"title": {"text": escape(self.name)}, "thickness": 14},
+            )
+            return [
+                {
+                    "type": "scattergl",
+                    "mode": "markers",
+                    "x": [None],
+                    "y": [None],
+                    "marker": marker,
+                    "showlegend": False,
+                    "hoverinfo": "skip",
+                }
+            ]
+        return []
+
+
+def _colouring(color: pd.Series | None, name: str, max_categories: int) -> _Colouring:
+    label = escape(name)
+    if color is None:
+        return _Colouring(name)
+    if not _is_categorical(color):
+        return _Colouring(name, values=_as_float(color))
+    categories = _categories(color, max_categories)
+    notes = ()
+    if categories.lumped:
+        notes = (
+            f"Colour: the {len(categories.names) - 1} most frequent values of {label}; "
+            f"{categories.lumped:,} others ({categories.other_points:,} points) in grey as "
+            "'other'.",
+        )
+    return _Colouring(name, categories=categories, legend_title=label, notes=notes)
 
 
 def _checked(
@@ -180,7 +377,7 @@ def _checked(
     return coords, doc_ids
 
 
-def _sample_rows(highlighted: np.ndarray, max_points: int, seed: int) -> np.ndarray:
+def sample_rows(highlighted: np.ndarray, max_points: int, seed: int) -> np.ndarray:
     """Rows to draw, in data order; a uniform sample never hides a search result."""
     total = highlighted.size
     if total <= max_points:
@@ -197,15 +394,17 @@ def _default_point_size(n: int) -> float:
     return float(np.clip(7.0 - 2.5 * (np.log10(max(n, 1)) - 3.0), 2.0, 7.0))
 
 
-def _hover_text(
-    texts: Sequence[str], fields: list[tuple[str, pd.Series]], rows: np.ndarray
-) -> np.ndarray:
-    """Escaped document text followed by one escaped 'name: value' line per field."""
-    documents = np.asarray(texts, dtype=object)[rows]
-    hover = np.fromiter(map(_hover_document, documents), dtype=object, count=rows.size)
+def _hover_text(documents: np.ndarray, fields: list[tuple[str, pd.Series]]) -> np.ndarray:
+    """Escaped document text followed by one escaped 'name: value' line per field; all aligned
+    with the drawn points."""
+    hover = np.fromiter(map(_hover_document, documents), dtype=object, count=len(documents))
     for name, values in fields:
-        hover = hover + f"<br>{escape(name)}: " + _display_values(values.iloc[rows])
+        hover = hover + f"<br>{escape(name)}: " + _display_values(values)
     return hover
+
+
+def _rows_of(values: pd.Series | pd.DataFrame | None, rows: np.ndarray):
+    return None if values is None else values.iloc[rows]
 
 
 def _hover_document(text: object) -> str:

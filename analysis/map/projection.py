@@ -3,15 +3,17 @@
 A map is identified by (corpus, model, method, dims, canonical parameters including the seed):
 asking for the same map again returns the stored coordinates, identical, without recomputation.
 UMAP takes its neighbour graph from :mod:`analysis.map.neighbors`, so changing min_dist, the seed or
-the number of dimensions does not search for neighbours again.
+the number of dimensions does not search for neighbours again. Above FULL_UMAP_LIMIT points UMAP
+is by default fitted on a seeded sample and the rest placed with the fitted model
+(``umap_run``); a sampled and a full map are stored apart, and both are scored on the same
+evaluation sample (EVALUATION_SEED) so their faithfulness compares.
 """
 
 from __future__ import annotations
 
 import json
-import threading
+import numbers
 import time
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,16 +22,34 @@ import pyarrow as pa
 
 from analysis.core.arrow_vectors import query_arrow
 from analysis.core.errors import UserError
-from analysis.core.progress import ProgressFn
+from analysis.core.progress import ProgressFn, report_stage
 from analysis.core.results import params_key
 from analysis.core.store import Store, first_row
 from analysis.corpus.corpora import Corpus
 from analysis.map.neighbors import corpus_knn
 from analysis.map.quality import map_quality
+from analysis.map.umap_run import sampled_umap_layout, umap_layout
 from analysis.vectors.catalogue import CorpusModel, load_vectors
 
 METHODS = ("umap", "pca", "tsne")
 QUALITY_K = 10
+#: Every map's faithfulness is measured on the sample drawn with this seed, whatever the map's
+#: own seed, so the scores of two maps of one corpus (full and sampled UMAP, PCA) are comparable.
+EVALUATION_SEED = 0
+AUTO = "auto"  # fit_sample chosen by the size rule below
+#: The size rule (``auto_fit_sample``): full UMAP up to FULL_UMAP_LIMIT points; above, fitted on
+#: AUTO_FIT_SAMPLE seeded points. Measured with bench/million_umap.py on the shared 2-core machine
+#: (clustered 384-d vectors; trustworthiness@10 / kNN recall@10 on one seeded 5,000-point sample):
+#: at 200,000 points full UMAP took 239 s (0.977 / 0.497), a 50,000 fit + transform 159 s
+#: (0.869 / 0.245), so full is worth its time; at 1,000,000 the fit + transform took 538 s
+#: (0.838 / 0.195), full UMAP 20 to 70 min depending on the load (its stages timed in the bench).
+FULL_UMAP_LIMIT = 200_000
+AUTO_FIT_SAMPLE = 50_000
+FIT_SAMPLE_CHOICES = (10_000, 25_000, 50_000, 100_000, 200_000)  # what the Map page offers
+#: The stages of a UMAP that report no progress of their own (a job shows their estimate instead).
+KNN_STAGE = "kNN graph"
+GRAPH_STAGE = "fuzzy graph and spectral start"
+MIN_FIT_SAMPLE = 50  # fewer points cannot hold a neighbourhood structure worth transforming into
 _FIELD_TYPES = {
     "dims": int,
     "seed": int,
@@ -51,6 +71,9 @@ class ProjectionParams:
     min_dist: float = 0.1
     densmap: bool = False
     perplexity: float = 30.0
+    #: UMAP only: fit on this many seeded points and place the rest with ``transform``; None fits
+    #: on every point; AUTO applies the size rule (``auto_fit_sample``) once the size is known.
+    fit_sample: int | str | None = AUTO
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -69,6 +92,26 @@ class ProjectionParams:
             if kind is int and value != int(value):
                 raise UserError(f"{name} must be a whole number, got {value}.")
             object.__setattr__(self, name, kind(value))
+        self._check_fit_sample()
+
+    def _check_fit_sample(self) -> None:
+        value = self.fit_sample
+        if value is None or value == AUTO:
+            return
+        whole = isinstance(value, numbers.Real) and float(value).is_integer()
+        if isinstance(value, bool) or not whole:
+            raise UserError(
+                f"fit_sample must be a whole number of points, '{AUTO}' or None, got {value!r}."
+            )
+        if value < MIN_FIT_SAMPLE:
+            raise UserError(f"fit_sample must be at least {MIN_FIT_SAMPLE} points, got {value}.")
+        if self.method != "umap":
+            raise UserError("Fitting on a sample applies to UMAP only; PCA and t-SNE use all.")
+        if self.densmap:
+            raise UserError(
+                "densMAP cannot place points with transform: fit on all points or turn it off."
+            )
+        object.__setattr__(self, "fit_sample", int(value))
 
     def effective(self, n_points: int) -> ProjectionParams:
         """The parameters actually usable on n points (recorded, so the map says what ran)."""
@@ -81,22 +124,34 @@ class ProjectionParams:
                 f"UMAP needs at least 5 documents; this corpus has {n_points}. Use PCA instead."
             )
         changes: dict[str, Any] = {}
-        if self.method == "umap" and self.n_neighbors >= n_points:
-            changes["n_neighbors"] = n_points - 1
+        if self.method == "umap":
+            fit_sample = self.fit_sample
+            if fit_sample == AUTO:  # densMAP cannot transform, so it always fits on every point
+                fit_sample = None if self.densmap else auto_fit_sample(n_points)
+            if isinstance(fit_sample, int) and fit_sample >= n_points:
+                fit_sample = None  # a sample of everything is a full fit, and stored as one
+            if fit_sample != self.fit_sample:
+                changes["fit_sample"] = fit_sample
+            fitted_on = fit_sample if isinstance(fit_sample, int) else n_points
+            if self.n_neighbors >= fitted_on:
+                changes["n_neighbors"] = fitted_on - 1
         if self.method == "tsne" and self.perplexity >= (n_points - 1) / 3:
             changes["perplexity"] = max(1.0, (n_points - 1) / 3 - 1)
-        return ProjectionParams(**{**self.as_dict(), **changes}) if changes else self
+        kept = {**self.as_dict(), "fit_sample": self.fit_sample}
+        return ProjectionParams(**{**kept, **changes}) if changes else self
 
     def as_dict(self) -> dict[str, Any]:
         """Only the parameters the method uses, so equal maps get equal keys."""
         common = {"method": self.method, "dims": self.dims, "seed": self.seed}
         if self.method == "umap":
-            return {
+            umap = {
                 **common,
                 "n_neighbors": self.n_neighbors,
                 "min_dist": self.min_dist,
                 "densmap": self.densmap,
             }
+            # Only when set, so a full map keeps the key it was stored under before the option.
+            return {**umap, "fit_sample": self.fit_sample} if self.sampled else umap
         if self.method == "tsne":
             return {**common, "perplexity": self.perplexity}
         return common
@@ -106,9 +161,34 @@ class ProjectionParams:
         """How the method is written in titles and axes: 'UMAP', 'PCA', 't-SNE'."""
         return "t-SNE" if self.method == "tsne" else self.method.upper()
 
+    @property
+    def sampled(self) -> bool:
+        """Whether UMAP is fitted on a sample (once ``effective`` resolved the size rule)."""
+        return isinstance(self.fit_sample, int)
+
     def describe(self) -> str:
         parts = [f"{k}={v}" for k, v in self.as_dict().items() if k not in ("method", "dims")]
         return f"{self.method.upper()} {self.dims}-D, " + ", ".join(parts)
+
+    def fit_note(self, n_points: int) -> str:
+        """How the map was fitted, in words: '' for a fit on every point."""
+        if not self.sampled:
+            return ""
+        return (
+            f"UMAP fitted on a seeded sample of {self.fit_sample:,} of {n_points:,} points "
+            f"(seed {self.seed}), the rest placed with transform."
+        )
+
+
+def auto_fit_sample(n_points: int) -> int | None:
+    """The size rule: full UMAP up to FULL_UMAP_LIMIT points, a fitted sample above it."""
+    return AUTO_FIT_SAMPLE if n_points > FULL_UMAP_LIMIT else None
+
+
+AUTO_RULE = (
+    f"Automatic: UMAP on every point up to {FULL_UMAP_LIMIT:,} documents; above that, fitted on "
+    f"a seeded sample of {AUTO_FIT_SAMPLE:,} and the rest placed with transform."
+)
 
 
 @dataclass(eq=False)
@@ -136,9 +216,10 @@ class Projection:
             if q
             else ""
         )
+        fitted = self.params.fit_note(self.n_points)
         return (
             f"Corpus {self.corpus}, model {self.model}; {self.params.describe()}; "
-            f"n = {self.n_points:,}.{faithfulness}"
+            f"n = {self.n_points:,}.{' ' + fitted if fitted else ''}{faithfulness}"
         )
 
     def __eq__(self, other: object) -> bool:
@@ -152,25 +233,19 @@ class Projection:
         )
 
 
-_UMAP_LOCK = threading.Lock()  # numba-parallel UMAP runs one at a time per process
+def fit_stage(fit_sample: int | str | None) -> str:
+    """The first stage of a sampled UMAP: its own neighbours and fuzzy graph."""
+    return f"neighbours and fuzzy graph of the {fit_sample:,}-point sample"
 
 
-def _run_umap(vectors: np.ndarray, params: ProjectionParams, knn: tuple) -> np.ndarray:
-    import umap
-
-    with _UMAP_LOCK, warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*precomputed_knn.*")
-        warnings.filterwarnings("ignore", message=".*n_jobs value.*")
-        reducer = umap.UMAP(
-            n_neighbors=params.n_neighbors,
-            min_dist=params.min_dist,
-            n_components=params.dims,
-            metric="cosine",
-            densmap=params.densmap,
-            random_state=params.seed,
-            precomputed_knn=knn,
-        )
-        return reducer.fit_transform(vectors)
+def _run_umap(
+    vectors: np.ndarray, params: ProjectionParams, knn: tuple | None, progress: ProgressFn
+) -> np.ndarray:
+    """UMAP of every point from the corpus's neighbour graph ``knn``, or (``knn`` None) fitted on
+    the seeded sample, which finds its own neighbours, with the rest placed by transform."""
+    if knn is None:
+        return sampled_umap_layout(vectors, params, progress, fit_stage(params.fit_sample))
+    return umap_layout(vectors, params, knn, progress)
 
 
 def _run_pca(vectors: np.ndarray, params: ProjectionParams) -> np.ndarray:
@@ -191,10 +266,10 @@ def _run_tsne(vectors: np.ndarray, params: ProjectionParams) -> np.ndarray:
     ).fit_transform(vectors)
 
 
-def find_projection(
+def _stored_row(
     store: Store, corpus: Corpus, record: CorpusModel, params: ProjectionParams
-) -> Projection | None:
-    row = first_row(
+) -> tuple | None:
+    return first_row(
         store.fetch_all(
             "SELECT projection_id, n_points, seconds, quality FROM projections WHERE corpus_id = ? "
             "AND model_key = ? AND method = ? AND dims = ? AND params = ? "
@@ -208,6 +283,21 @@ def find_projection(
             ],
         )
     )
+
+
+def stored_quality(
+    store: Store, corpus: Corpus, record: CorpusModel, params: ProjectionParams
+) -> tuple[float, dict[str, Any]] | None:
+    """Seconds and faithfulness of the stored map for these parameters, without its coordinates
+    (a page compares options with it on every rerun); None when it is not stored."""
+    row = _stored_row(store, corpus, record, params)
+    return None if row is None else (float(row[2]), json.loads(row[3]) if row[3] else {})
+
+
+def find_projection(
+    store: Store, corpus: Corpus, record: CorpusModel, params: ProjectionParams
+) -> Projection | None:
+    row = _stored_row(store, corpus, record, params)
     if row is None:
         return None
     projection_id = int(row[0])
@@ -304,28 +394,31 @@ def project(
     found = find_projection(store, corpus, record, params)
     if found is not None:
         return found
-    stages = 3
     report = progress or (lambda done, total: None)
-    report(0, stages)
     start = time.perf_counter()
     if vectors is None:
+        report_stage(report, 0, 1, "loading vectors")
         vectors = load_vectors(store, corpus, record.model_key, record.dim)
     knn_reused = None
-    if params.method == "umap":
+    if params.method == "umap" and params.sampled:
+        coords = _run_umap(vectors, params, None, report)
+    elif params.method == "umap":
+        report_stage(report, 0, 1, KNN_STAGE)
         graph = corpus_knn(store, corpus.corpus_id, record.model_key, vectors, params.n_neighbors)
         knn_reused = graph.reused
-        report(1, stages)
-        coords = _run_umap(vectors, params, graph.pruned(params.n_neighbors))
-    elif params.method == "pca":
-        coords = _run_pca(vectors, params)
+        report_stage(report, 0, 1, GRAPH_STAGE)
+        coords = _run_umap(vectors, params, graph.pruned(params.n_neighbors), report)
     else:
-        coords = _run_tsne(vectors, params)
+        report_stage(report, 0, 1, params.method_name)
+        coords = _run_pca(vectors, params) if params.method == "pca" else _run_tsne(vectors, params)
     seconds = time.perf_counter() - start
-    report(2, stages)
+    report_stage(report, 0, 1, "faithfulness and saving")
     k = min(QUALITY_K, (corpus.n_rows - 1) // 2)
-    quality_dict = map_quality(vectors, coords, k=k, seed=params.seed).as_dict() if k >= 1 else {}
+    quality_dict = (
+        map_quality(vectors, coords, k=k, seed=EVALUATION_SEED).as_dict() if k >= 1 else {}
+    )
     projection_id = _save(store, corpus, record, params, coords, seconds, quality_dict)
-    report(3, stages)
+    report_stage(report, 1, 1, "faithfulness and saving")
     return Projection(
         projection_id=projection_id,
         corpus=corpus.name,
@@ -352,5 +445,5 @@ def warm_up() -> None:
     sample = rng.standard_normal((300, 16)).astype(np.float32)
     sample /= np.linalg.norm(sample, axis=1, keepdims=True)
     params = ProjectionParams(n_neighbors=10)
-    _run_umap(sample, params, exact_knn(sample, 10))
+    umap_layout(sample, params, exact_knn(sample, 10), lambda done, total: None)
     approximate_knn(sample, 10, seed=0)

@@ -1,4 +1,4 @@
-"""The map commands of the CLI: project, search and cluster, and how they refuse bad input."""
+"""The map commands of the CLI (project, search, index, cluster) and how they refuse bad input."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def refused(cli, *argv: str) -> str:
     """Run a command that must fail as bad input; return its one error line (after any progress)."""
     code, out, err = cli(*argv)
     assert code == 2 and out is None and "Traceback" not in err
-    lines = [line for line in err.splitlines() if not line.startswith("projection stage: ")]
+    lines = [line for line in err.splitlines() if not line.startswith("map")]
     assert len(lines) == 1 and lines[0].startswith("error: ")
     return lines[0]
 
@@ -89,7 +89,7 @@ def test_project_prints_the_map_summary_and_writes_coordinates(
     for name in ("trustworthiness", "continuity", "knn_recall"):
         assert 0.0 <= out[name] <= 1.0 and out[name] == out["quality"][name]
     assert out["quality"]["sample_size"] == 12 and out["quality"]["k"] == 5
-    assert out["seconds"] >= 0 and "projection stage: 3/3 (100%)" in err
+    assert out["seconds"] >= 0 and "(layout epochs)" in err and "(100%)" in err
     assert out["out"] == str(out_path)
 
     table = pq.read_table(out_path)
@@ -116,6 +116,43 @@ def test_project_pca_in_three_dimensions(cli, db: str, tmp_path: Path) -> None:
     assert out["method"] == "pca" and out["params"] == {"method": "pca", "dims": 3, "seed": 0}
     table = pq.read_table(out_path)
     assert table.column_names == ["doc_id", "x", "y", "z"] and table.num_rows == 12
+
+
+def test_project_fit_sample_fits_umap_on_a_seeded_sample(cli, tmp_path: Path) -> None:
+    from tests.map.test_projection import blobs, make_corpus
+
+    db = tmp_path / "blobs.duckdb"
+    store = Store(db)
+    make_corpus(store, tmp_path, "blobs", blobs(120))
+    store.close()
+    code, sampled, err = cli("project", "blobs", "--db", str(db), "--fit-sample", "60")
+    assert code == 0, err
+    assert sampled["params"]["fit_sample"] == 60 and sampled["n"] == 120
+    assert sampled["fitted"] == (
+        "UMAP fitted on a seeded sample of 60 of 120 points (seed 0), the rest placed with "
+        "transform."
+    )
+    assert "(layout epochs)" in err and "(placing the rest with transform)" in err
+    code, full, err = cli("project", "blobs", "--db", str(db), "--fit-sample", "all")
+    assert code == 0 and "fit_sample" not in full["params"] and not full["reused"]
+    assert full["fitted"] == "on every document"
+    for made in (sampled, full):  # scored on the same seeded evaluation points
+        assert (made["quality"]["seed"], made["quality"]["sample_size"]) == (0, 120)
+    assert table_counts(str(db))["projections"] == 2
+    err = refused(cli, "project", "blobs", "--db", str(db), "--fit-sample", "10")
+    assert "fit_sample must be at least 50 points, got 10" in err
+    err = refused(cli, "project", "blobs", "--db", str(db), "--method", "pca", "--fit-sample", "60")
+    assert "applies to UMAP only" in err
+
+
+def test_project_help_states_the_fit_sample_size_rule(capsys) -> None:
+    from analysis.map.projection import AUTO_FIT_SAMPLE, FULL_UMAP_LIMIT
+
+    with pytest.raises(SystemExit):
+        main(["project", "--help"])
+    shown = capsys.readouterr().out
+    assert f"all up to {FULL_UMAP_LIMIT:,} documents" in " ".join(shown.split())
+    assert f"else {AUTO_FIT_SAMPLE:,}" in shown
 
 
 def test_search_lists_documents_with_scores_best_first(
@@ -157,6 +194,33 @@ def test_search_keeps_the_similarity_score_when_metadata_has_a_score_column(cli,
     assert [r["doc_id"] for r in out["results"]] == [h.doc_id for h in hits]
     assert [r["score"] for r in out["results"]] == [round(h.score, 6) for h in hits]
     assert all(isinstance(r["metadata.score"], int) for r in out["results"])
+
+
+def test_index_then_search_through_it_matches_exact_search(cli, db: str) -> None:
+    error = refused(cli, "search", "tiny", "a pet animal", "--method", "index", "--db", db)
+    assert "no search index" in error and "python -m analysis index 'tiny'" in error
+    error = refused(cli, "index", "tiny", "--lists", "0", "--db", db)
+    assert "lists must be 1-1,000,000, got 0" in error
+    code, built, err = cli("index", "tiny", "--db", db)
+    assert code == 0, err
+    assert built["corpus"] == "tiny" and built["n"] == 12 and built["used_by_search"] is False
+    assert built["recall"] == 1.0 and built["recall_queries"] == 12 and built["recall_k"] == 10
+    assert built["lists"] == 1 and built["probes"] == 1  # 12 vectors: one list, scanned whole
+    assert (
+        built["method"].startswith("IVF index (faiss, 1 of 1 lists")
+        and "recall@10 1.000" in built["method"]
+    )
+    assert "search index (filing vectors): 12/12" in err
+    code, exact, _ = cli("search", "tiny", "a pet animal", "--k", "5", "--db", db)
+    assert code == 0 and exact["approximate"] is False  # 12 documents: exact, index or not
+    assert exact["method"] == "exact cosine search over 12 vectors"
+    argv = ["search", "tiny", "a pet animal", "--k", "5", "--method", "index", "--db", db]
+    code, by_index, _ = cli(*argv)
+    assert code == 0 and by_index["approximate"] is True
+    assert by_index["method"] == built["method"]
+    assert [r["doc_id"] for r in by_index["results"]] == [r["doc_id"] for r in exact["results"]]
+    for a, b in zip(by_index["results"], exact["results"], strict=True):
+        assert a["score"] == pytest.approx(b["score"], abs=1e-5) and a["text"] == b["text"]
 
 
 def test_cluster_kmeans_finds_the_two_topics(cli, db: str) -> None:
@@ -253,6 +317,7 @@ def test_a_bad_out_path_is_refused_before_any_work(cli, db: str, tmp_path: Path)
     [
         (["project", "tiny", "--dims", "4"], "invalid choice: 4"),
         (["project", "tiny", "--method", "mds"], "invalid choice: 'mds'"),
+        (["project", "tiny", "--fit-sample", "lots"], "'all' or 'auto', got 'lots'"),
         (["cluster", "tiny", "--method", "dbscan"], "invalid choice: 'dbscan'"),
         (["search", "tiny", "cats", "--k", "many"], "invalid int value: 'many'"),
         (["search", "tiny"], "the following arguments are required: query"),

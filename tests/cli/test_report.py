@@ -53,7 +53,7 @@ def test_report_writes_every_format_plus_html_and_index(cli, tmp_path: Path, db:
     for name, pattern in zip(names, expected, strict=True):
         assert re.fullmatch(pattern, name), (name, pattern)
     assert sorted(p.name for p in out_dir.iterdir()) == sorted(names)
-    assert "projection stage: 3/3 (100%)" in err
+    assert "map (faithfulness and saving): 1/1" in err and "(100%)" in err
 
     by_ext = {ext: [p for p in files if p.suffix == ext] for ext in (".png", ".svg", ".pdf")}
     map_png = by_ext[".png"][0].read_bytes()

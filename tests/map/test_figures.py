@@ -212,7 +212,10 @@ def test_three_dimensions_give_scatter3d_and_two_give_webgl():
 
 
 def test_point_size_shrinks_with_n():
-    sizes = [map_figure(*_points(n)).figure.data[0].marker.size for n in (10, 5_000, 150_000)]
+    sizes = [
+        map_figure(*_points(n), max_points=n).figure.data[0].marker.size
+        for n in (10, 5_000, 150_000)
+    ]
     assert sizes[0] == 7 and sizes[-1] == 2 and sizes[0] > sizes[1] > sizes[2]
 
 

@@ -61,7 +61,7 @@ def test_a_caller_that_waits_computes_what_it_asked_for(store, corpus12) -> None
     plan = plan_map(store, corpus, record, ProjectionParams(), background=False)
     assert plan.now is plan.requested and plan.background is None and plan.found is None
     shown = plan.show(lambda done, total: stages.append((done, total)))
-    assert shown.params.method == "umap" and stages[-1] == (3, 3)
+    assert shown.params.method == "umap" and stages[-1] == (1, 1)
     assert count(store, "projections") == 1  # no preview was made
 
 
@@ -139,6 +139,28 @@ def test_map_estimates_follow_the_measured_costs(
     assert "once per process" in first.basis
 
 
+def test_a_sampled_umap_estimate_costs_the_fit_and_the_transform(
+    store, tmp_path: Path, monkeypatch
+) -> None:
+    from analysis.map import projection_analysis
+
+    monkeypatch.setattr(projection_analysis, "umap_compiled", lambda: True)
+    monkeypatch.setattr(projection_analysis, "machine_factor", lambda: 1.0)
+    corpus, record = make_corpus(store, tmp_path, "hundred", blobs(100))
+    full = ProjectionAnalysis(store, corpus, record, ProjectionParams(fit_sample=None))
+    sampled = ProjectionAnalysis(store, corpus, record, ProjectionParams(fit_sample=60))
+    assert full.key != sampled.key and full.job_key != sampled.job_key
+    costs = (
+        projection_analysis.SECONDS_PER_POINT["umap"],
+        projection_analysis.TRANSFORM_SECONDS_PER_POINT,
+    )
+    quality = 100 * projection_analysis.QUALITY_SECONDS_PER_POINT
+    assert sampled.estimate().seconds == pytest.approx(60 * costs[0] + 40 * costs[1] + quality)
+    assert full.estimate().seconds == pytest.approx(100 * costs[0] + quality)
+    basis = sampled.estimate().basis
+    assert "fitted on 60 sampled documents" in basis and "other 40 placed with transform" in basis
+
+
 def test_clustering_parameters_find_and_run(store, tmp_path: Path) -> None:
     corpus, record = make_corpus(store, tmp_path, "sixty", blobs(60))
     request = ClusterRequest(method="kmeans", k=3)
@@ -164,3 +186,17 @@ def test_clustering_parameters_find_and_run(store, tmp_path: Path) -> None:
     assert chart.data["cluster"].tolist() == made.clustering.labels.tolist()
     names = {trace.name for trace in chart.figure.data}
     assert len(names) == 3 and all(name.startswith(("0: ", "1: ", "2: ")) for name in names)
+
+
+def test_a_map_job_names_its_silent_stages_with_their_estimates(store, corpus12) -> None:
+    corpus, record, _ = corpus12
+    analysis = ProjectionAnalysis(store, corpus, record, ProjectionParams(fit_sample=None))
+    stages: list[str] = []
+    analysis.run(lambda done, total, stage=None: stages.append(stage))
+    named = list(dict.fromkeys(stages))
+    assert named[1].startswith("kNN graph, about ") and named[1].endswith(" s estimated")
+    assert named[2].startswith("fuzzy graph and spectral start, about ")
+    assert named[3] == "layout epochs"  # counts its own epochs: no estimate needed
+    assert set(analysis.stage_estimates()) == {"kNN graph", "fuzzy graph and spectral start"}
+    pca = ProjectionAnalysis(store, corpus, record, ProjectionParams(method="pca"))
+    assert pca.stage_estimates() == {}

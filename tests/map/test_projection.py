@@ -10,12 +10,25 @@ import pytest
 
 from analysis.core.config import Limits
 from analysis.core.errors import UserError
+from analysis.core.jobs import Job
+from analysis.core.progress import JobCancelled
 from analysis.core.results import params_key
 from analysis.corpus.corpora import IngestOptions, delete_corpus
 from analysis.corpus.readers import read_path
 from analysis.map.cluster_runs import ClusterRequest, run_clustering
-from analysis.map.projection import ProjectionParams, find_projection, project
+from analysis.map.projection import (
+    AUTO,
+    AUTO_FIT_SAMPLE,
+    EVALUATION_SEED,
+    FULL_UMAP_LIMIT,
+    ProjectionParams,
+    find_projection,
+    project,
+    stored_quality,
+)
+from analysis.map.projection_analysis import ProjectionAnalysis
 from analysis.map.quality import map_quality
+from analysis.map.umap_run import fit_sample_rows
 from analysis.vectors.catalogue import corpus_models
 from analysis.vectors.ingest import ingest
 
@@ -147,7 +160,7 @@ def test_key_does_not_depend_on_how_a_number_was_typed() -> None:
 
 
 def test_effective_clamps_to_small_corpora() -> None:
-    params = ProjectionParams(n_neighbors=15)
+    params = ProjectionParams(n_neighbors=15, fit_sample=None)
     assert params.effective(60) is params
     clamped = params.effective(12)
     assert clamped.n_neighbors == 11 and clamped.min_dist == params.min_dist
@@ -221,7 +234,8 @@ def test_same_parameters_reuse_the_stored_map(store, corpus60) -> None:
     params = ProjectionParams(n_neighbors=10, seed=3)
     first = project(store, corpus, record, params, progress=lambda d, t: stages.append((d, t)))
     assert not first.reused and first.knn_reused is False
-    assert stages == [(0, 3), (1, 3), (2, 3), (3, 3)]
+    # a plain (done, total) callback: each stage's numbers, the layout's epochs among them
+    assert stages[0] == (0, 1) and (500, 500) in stages and stages[-1] == (1, 1)
     assert first.coords.shape == (60, 2) and first.coords.dtype == np.float32
     assert np.isfinite(first.coords).all()
 
@@ -291,10 +305,11 @@ def test_quality_is_recorded_in_range_and_matches_a_direct_measurement(store, co
         "continuity",
         "knn_recall",
     }
-    assert q["k"] == 10 and q["sample_size"] == 60 and q["n_points"] == 60 and q["seed"] == 2
+    # scored on the evaluation sample of seed 0 whatever the map's seed, so maps compare
+    assert q["k"] == 10 and q["sample_size"] == 60 and q["n_points"] == 60 and q["seed"] == 0
     for name in ("trustworthiness", "continuity", "knn_recall"):
         assert 0.0 <= q[name] <= 1.0
-    direct = map_quality(vectors, result.coords, k=10, seed=2).as_dict()
+    direct = map_quality(vectors, result.coords, k=10, seed=0).as_dict()
     for name in ("trustworthiness", "continuity", "knn_recall"):
         assert q[name] == pytest.approx(direct[name], abs=1e-6)
     # Three well-separated blobs: a faithful map beats a random one's recall of k / (n - 1).
@@ -358,3 +373,142 @@ def test_deleting_a_corpus_removes_its_maps_graphs_and_clusterings(store, tmp_pa
     # The surviving corpus still reuses its stored map.
     again = project(store, kept, kept_record, ProjectionParams(n_neighbors=8))
     assert again.reused
+
+
+# --- UMAP fitted on a seeded sample -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"fit_sample": 10}, "fit_sample must be at least 50 points, got 10."),
+        ({"fit_sample": 100.5}, "fit_sample must be a whole number of points"),
+        ({"fit_sample": "lots"}, "fit_sample must be a whole number of points"),
+        ({"fit_sample": True}, "fit_sample must be a whole number of points"),
+        ({"method": "pca", "fit_sample": 100}, "Fitting on a sample applies to UMAP only"),
+        ({"fit_sample": 100, "densmap": True}, "densMAP cannot place points with transform"),
+    ],
+)
+def test_nonsense_fit_samples_are_user_errors(kwargs: dict, message: str) -> None:
+    with pytest.raises(UserError) as info:
+        ProjectionParams(**kwargs)
+    assert info.value.message.startswith(message)
+
+
+def test_the_size_rule_and_the_key_of_a_sampled_map() -> None:
+    auto = ProjectionParams()
+    assert auto.fit_sample == AUTO and not auto.sampled
+    assert auto.effective(FULL_UMAP_LIMIT).fit_sample is None
+    large = auto.effective(FULL_UMAP_LIMIT + 1)
+    assert large.fit_sample == AUTO_FIT_SAMPLE and large.sampled
+    assert ProjectionParams(densmap=True).effective(10 * FULL_UMAP_LIMIT).fit_sample is None
+    assert ProjectionParams(fit_sample=np.int64(100)).effective(90).fit_sample is None  # all
+    sampled = ProjectionParams(fit_sample=100, n_neighbors=150).effective(1000)
+    assert sampled.fit_sample == 100 and sampled.n_neighbors == 99  # fewer than the sample
+    # A full map keeps the key it had before the option existed; a sampled one differs.
+    full = json.loads(stored_key(auto.effective(1000)))
+    assert "fit_sample" not in full
+    assert json.loads(stored_key(sampled))["fit_sample"] == 100
+    assert "fit_sample=100" in sampled.describe()
+    assert sampled.fit_note(1000) == (
+        "UMAP fitted on a seeded sample of 100 of 1,000 points (seed 0), the rest placed with "
+        "transform."
+    )
+    assert auto.effective(1000).fit_note(1000) == ""
+
+
+def test_a_sampled_map_is_stored_apart_and_scored_on_the_same_points(store, tmp_path: Path) -> None:
+    vectors = blobs(150)
+    corpus, record = make_corpus(store, tmp_path, "sampled", vectors)
+    full = project(store, corpus, record, ProjectionParams(fit_sample=None))
+    sampled = project(store, corpus, record, ProjectionParams(fit_sample=60))
+    assert sampled.projection_id != full.projection_id and count(store, "projections") == 2
+    assert sampled.knn_reused is None  # the sample finds its own neighbours: no corpus graph
+    assert find_projection(store, corpus, record, sampled.params) == sampled
+    assert find_projection(store, corpus, record, full.params) == full
+    assert project(store, corpus, record, ProjectionParams(fit_sample=60)).reused
+    assert stored_quality(store, corpus, record, sampled.params) == (
+        sampled.seconds,
+        sampled.quality,
+    )
+    assert stored_quality(store, corpus, record, ProjectionParams(fit_sample=70)) is None
+    assert sampled.coords.shape == (150, 2) and np.isfinite(sampled.coords).all()
+    assert "fitted on a seeded sample of 60 of 150 points (seed 0)" in sampled.caption()
+    for made in (full, sampled):
+        q = made.quality
+        assert (q["seed"], q["sample_size"], q["n_points"]) == (EVALUATION_SEED, 150, 150)
+        direct = map_quality(vectors, made.coords, k=10, seed=EVALUATION_SEED)
+        assert q["knn_recall"] == pytest.approx(direct.knn_recall)
+    # three well-separated blobs: placing by transform still keeps each blob's neighbours
+    assert sampled.quality["trustworthiness"] > 0.9 and sampled.quality["knn_recall"] > 0.2
+    analysis = ProjectionAnalysis(store, corpus, record, ProjectionParams(fit_sample=60))
+    assert "fitted on a seeded sample of 60 of 150" in analysis.reading(sampled)
+    assert "seed 0" in analysis.reading(sampled)
+    assert "fit_sample = 60" in analysis.provenance()
+    assert "the rest placed with transform" in analysis.provenance()
+
+
+def test_the_fit_sample_is_seeded_and_apart_from_the_evaluation_sample() -> None:
+    rows = fit_sample_rows(1000, 100, seed=3)
+    assert np.array_equal(rows, fit_sample_rows(1000, 100, seed=3))
+    assert not np.array_equal(rows, fit_sample_rows(1000, 100, seed=4))
+    assert np.all(np.diff(rows) > 0)
+    evaluation = np.random.default_rng(3).choice(1000, 100, replace=False)
+    assert len(np.intersect1d(rows, evaluation)) < 40  # own stream: about 10 shared by chance
+
+
+def recorder(log: list) -> object:
+    def progress(done: int, total: int, stage: str | None = None) -> None:
+        log.append((stage, done, total))
+
+    return progress
+
+
+def test_progress_names_the_stages_and_counts_the_epochs(store, tmp_path: Path) -> None:
+    corpus, record = make_corpus(store, tmp_path, "staged", blobs(120))
+    full: list = []
+    project(store, corpus, record, ProjectionParams(fit_sample=None), recorder(full))
+    stages = list(dict.fromkeys(stage for stage, _, _ in full))
+    assert stages == [
+        "loading vectors",
+        "kNN graph",
+        "fuzzy graph and spectral start",
+        "layout epochs",
+        "faithfulness and saving",
+    ]
+    epochs = [(done, total) for stage, done, total in full if stage == "layout epochs"]
+    assert epochs[0] == (0, 500) and epochs[-1] == (500, 500)
+    assert full[-1] == ("faithfulness and saving", 1, 1)
+    sampled: list = []
+    project(store, corpus, record, ProjectionParams(fit_sample=60), recorder(sampled))
+    stages = list(dict.fromkeys(stage for stage, _, _ in sampled))
+    assert stages == [
+        "loading vectors",
+        "neighbours and fuzzy graph of the 60-point sample",
+        "layout epochs",
+        "placing the rest with transform",
+        "faithfulness and saving",
+    ]
+    placing = [(done, total) for stage, done, total in sampled if stage.startswith("placing")]
+    assert placing[0] == (0, 60)
+
+
+def test_a_cancel_stops_the_layout_between_epochs_and_stores_nothing(store, tmp_path: Path) -> None:
+    corpus, record = make_corpus(store, tmp_path, "cancelled", blobs(120))
+    job = Job(job_id="j", label="Map", key="k")
+    seen: list = []
+
+    def progress(done: int, total: int, stage: str | None = None) -> None:
+        seen.append((stage, done))
+        if stage == "layout epochs" and done >= 20:
+            job.cancel_requested = True
+        job.report(done, total, stage)
+
+    with pytest.raises(JobCancelled):
+        project(store, corpus, record, ProjectionParams(fit_sample=None), progress)
+    assert max(done for stage, done in seen if stage == "layout epochs") < 500
+    assert job.stage == "layout epochs"
+    shown = Job(job_id="s", label="Map", key="s", status="running")
+    shown.report(3, 10, stage="layout epochs")
+    assert shown.progress_text().startswith("Map (layout epochs): 3/10")
+    assert count(store, "projections") == 0

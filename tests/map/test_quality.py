@@ -162,3 +162,17 @@ def test_mismatched_arrays_are_a_programming_error() -> None:
     original, plane = _patch(50)
     with pytest.raises(ValueError, match="same points"):
         map_quality(original, plane[:40])
+
+
+def test_maps_of_the_same_points_are_scored_on_the_same_seeded_sample() -> None:
+    """What makes a full and a sampled UMAP comparable: the rows scored depend only on the
+    number of points and the seed, not on the map."""
+    rng = np.random.default_rng(1)
+    original = rng.standard_normal((300, 8))
+    rows = np.sort(np.random.default_rng(5).choice(300, 50, replace=False))
+    for embedded in (original[:, :2], rng.standard_normal((300, 2))):
+        sampled = map_quality(original, embedded, k=5, max_points=50, seed=5)
+        direct = map_quality(original[rows], embedded[rows], k=5, max_points=50, seed=5)
+        assert (sampled.sample_size, sampled.n_points, sampled.seed) == (50, 300, 5)
+        assert sampled.trustworthiness == direct.trustworthiness
+        assert sampled.knn_recall == direct.knn_recall

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from analysis.core.config import Limits
@@ -271,3 +272,62 @@ def test_a_failed_map_job_is_reported_not_restarted(db: Path, monkeypatch) -> No
     finish_job(at, "project")
     assert not at.error, [e.value for e in at.error]
     assert _figure(at)["layout"]["title"]["text"].startswith("UMAP map — topics")
+
+
+def _stored_pca(db: Path) -> None:
+    """The 'topics' PCA map stored, as the page (or the CLI) leaves it."""
+    store, corpus, record = _topics(db)
+    projection_module.project(store, corpus, record, ProjectionParams(method="pca"))
+
+
+def test_a_stored_map_reopens_without_reading_vectors_or_every_document(
+    db: Path, monkeypatch
+) -> None:
+    _stored_pca(db)
+
+    def refused(*args, **kwargs):
+        raise AssertionError("the Map page read every vector or every document")
+
+    from analysis.corpus import corpora
+    from analysis.map import projection_analysis
+    from analysis.vectors import search
+
+    at = open_app_page("map", "Map", {"map_corpus_last": "topics", "map_method": "pca"})
+    for module, name in [
+        (search, "load_vectors"),
+        (projection_module, "load_vectors"),
+        (corpora, "load_documents"),
+        (projection_analysis, "load_documents"),
+    ]:
+        monkeypatch.setattr(module, name, refused)
+    st.cache_resource.clear()  # as in a new server process: nothing of the map kept
+    st.cache_data.clear()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    at.run()  # a rerun too
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    figure = _figure(at)
+    assert figure["layout"]["title"]["text"].startswith("PCA map — topics")
+    hover = [text for trace in figure["data"] for text in trace["text"]]
+    assert len(hover) == 40 and any(text.startswith("Owls hunt") for text in hover)
+
+
+def test_a_large_map_shows_the_density_of_every_point(db: Path, monkeypatch) -> None:
+    from analysis.map import map_drawing
+
+    _stored_pca(db)
+    monkeypatch.setattr(map_drawing, "DENSITY_ABOVE", 10)  # 'topics' (40) counts as large
+    monkeypatch.setattr(map_drawing, "VIEW_POINTS", 5)
+    at = open_app_page("map", "Map", {"map_corpus_last": "topics", "map_method": "pca"})
+    at.text_input(key="map_query").input("stock market and interest rates").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    figure = _figure(at)
+    assert figure["data"][0]["type"] == "image"
+    assert figure["data"][0]["source"].startswith("data:image/png;base64,")
+    assert {"animals", "finance", "search results"} <= set(_trace_names(figure))
+    ring = next(t for t in figure["data"] if t["name"] == "search results")
+    results = next(df.value for df in at.dataframe if "score" in df.value.columns)
+    assert sorted(_array(ring["customdata"])) == sorted(results["doc_id"].tolist())
+    assert any("Showing the density of all 40 points" in c.value for c in at.caption)
+    assert any(c.value.startswith("Search: exact cosine search over 40") for c in at.caption)
+    assert at.subheader[-1].value == "Selected documents (0)"
