@@ -103,3 +103,14 @@ def topics_csv(rows: list[tuple[str, str]]) -> bytes:
     """A text,topic CSV of (text, topic) rows, texts quoted."""
     lines = ["text,topic"] + ['"{}",{}'.format(t.replace('"', '""'), label) for t, label in rows]
     return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def store_snapshot(store: Store) -> tuple:
+    """The store's tables and the row counts of its corpus tables: equal before and after a
+    failed ingest when nothing was half-written."""
+    tables = sorted(r[0] for r in store.fetch_all("SHOW TABLES"))
+    counts = tuple(
+        store.fetch_all(f"SELECT count(*) FROM {t}")[0][0]
+        for t in ("corpora", "documents", "models", "corpus_embeddings")
+    )
+    return tuple(tables), counts

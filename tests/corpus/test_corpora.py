@@ -21,19 +21,11 @@ from analysis.corpus.corpora import (
 )
 from analysis.corpus.readers import read_bytes, read_path
 from analysis.vectors.ingest import ingest
+from tests.shared import store_snapshot
 
 
 def _table(text: str, name: str = "t.csv"):
     return read_bytes(text.encode("utf-8"), name, Limits())
-
-
-def _snapshot(store: Store) -> tuple:
-    tables = sorted(r[0] for r in store.fetch_all("SHOW TABLES"))
-    counts = tuple(
-        store.fetch_all(f"SELECT count(*) FROM {t}")[0][0]
-        for t in ("corpora", "documents", "models", "corpus_embeddings")
-    )
-    return tuple(tables), counts
 
 
 def test_ingest_detects_columns_and_keeps_metadata_types(store: Store, tiny_csv: Path) -> None:
@@ -97,10 +89,10 @@ def test_several_files_form_one_corpus_with_their_sources(store: Store) -> None:
     ],
 )
 def test_bad_choices_are_explained(store: Store, options: IngestOptions, message: str) -> None:
-    before = _snapshot(store)
+    before = store_snapshot(store)
     with pytest.raises(UserError, match=message):
         ingest(store, [_table("text,label\nsome text,a\nmore text,b\n")], options)
-    assert _snapshot(store) == before
+    assert store_snapshot(store) == before
 
 
 def test_text_over_the_limit_names_file_row_and_column(store: Store) -> None:
@@ -119,14 +111,14 @@ def test_all_empty_texts_are_refused(store: Store) -> None:
 
 def test_duplicate_name_is_refused_and_store_unchanged(store: Store, tiny_csv: Path) -> None:
     ingest(store, [read_path(tiny_csv, Limits())], IngestOptions(name="tiny"))
-    before = _snapshot(store)
+    before = store_snapshot(store)
     with pytest.raises(UserError, match="already exists"):
         ingest(store, [read_path(tiny_csv, Limits())], IngestOptions(name="tiny"))
-    assert _snapshot(store) == before
+    assert store_snapshot(store) == before
 
 
 def test_failure_during_write_leaves_nothing(store: Store, tiny_csv: Path, monkeypatch) -> None:
-    before = _snapshot(store)
+    before = store_snapshot(store)
 
     def explode(*args, **kwargs):
         raise RuntimeError("disk full")
@@ -134,7 +126,7 @@ def test_failure_during_write_leaves_nothing(store: Store, tiny_csv: Path, monke
     monkeypatch.setattr(building_module, "metadata_arrow", explode)
     with pytest.raises(RuntimeError):
         ingest(store, [read_path(tiny_csv, Limits())], IngestOptions(name="tiny"))
-    assert _snapshot(store) == before
+    assert store_snapshot(store) == before
 
 
 def test_imported_vectors_become_a_model(store: Store, tmp_path: Path) -> None:
@@ -154,11 +146,11 @@ def test_imported_vectors_become_a_model(store: Store, tmp_path: Path) -> None:
 
 
 def test_delete_removes_corpus_and_metadata_table(store: Store, tiny_csv: Path) -> None:
-    before = _snapshot(store)
+    before = store_snapshot(store)
     corpus, _ = ingest(store, [read_path(tiny_csv, Limits())], IngestOptions(name="tiny"))
     delete_corpus(store, "tiny")
     assert list_corpora(store) == []
-    assert _snapshot(store) == before
+    assert store_snapshot(store) == before
     with pytest.raises(UserError, match="No corpus named 'tiny'"):
         get_corpus(store, "tiny")
     assert corpus.corpus_id == 1

@@ -18,6 +18,7 @@ from analysis.corpus.readers import read_path
 from analysis.corpus.streaming import stream_path
 from analysis.vectors.catalogue import load_model_vectors
 from analysis.vectors.ingest import ingest
+from tests.shared import PROJECT_ROOT, store_snapshot
 
 N = 2_500
 BATCH = 400  # several batches, and a first batch smaller than the 1,000 detection rows
@@ -40,15 +41,6 @@ def _frame(n: int = N) -> pd.DataFrame:
             "source": rng.choice(["web", "mail"], size=n),  # reserved name
         }
     )
-
-
-def _snapshot(store: Store) -> tuple:
-    tables = sorted(r[0] for r in store.fetch_all("SHOW TABLES"))
-    counts = tuple(
-        store.fetch_all(f"SELECT count(*) FROM {t}")[0][0]
-        for t in ("corpora", "documents", "models", "corpus_embeddings")
-    )
-    return tuple(tables), counts
 
 
 def _same_corpus(store: Store, a: str, b: str) -> None:
@@ -115,7 +107,7 @@ def test_bad_row_late_in_a_multi_batch_file_leaves_no_corpus(store: Store, tmp_p
     frame.loc[N - 3, "text"] = "word " * 60
     path = tmp_path / "late.csv"
     frame.to_csv(path, index=False)
-    before = _snapshot(store)
+    before = store_snapshot(store)
     seen: list[int] = []
     with pytest.raises(UserError, match=rf"late.csv row {N - 2}, column 'text'"):
         ingest(
@@ -126,7 +118,7 @@ def test_bad_row_late_in_a_multi_batch_file_leaves_no_corpus(store: Store, tmp_p
             lambda done, total: seen.append(done),
         )
     assert seen[-1] == N  # the whole file was read before the error
-    assert _snapshot(store) == before and list_corpora(store) == []
+    assert store_snapshot(store) == before and list_corpora(store) == []
 
 
 def test_bad_vector_late_in_parquet_names_the_file_row(store: Store, tmp_path: Path):
@@ -135,10 +127,10 @@ def test_bad_vector_late_in_parquet_names_the_file_row(store: Store, tmp_path: P
     table = pa.table({"text": [f"text number {i}" for i in range(N)], "vec": cells})
     path = tmp_path / "v.parquet"
     pq.write_table(table, path)
-    before = _snapshot(store)
+    before = store_snapshot(store)
     with pytest.raises(UserError, match=rf"column 'vec': row {N - 4} has NaN/inf"):
         ingest(store, [stream_path(path, Limits(), batch_rows=BATCH)], IngestOptions(name="v"))
-    assert _snapshot(store) == before
+    assert store_snapshot(store) == before
 
 
 def test_progress_is_reported_after_every_batch(store: Store, tmp_path: Path):
@@ -210,8 +202,6 @@ def test_a_killed_ingest_leaves_no_corpus(tmp_path: Path):
     import signal
     import subprocess
     import sys
-
-    from tests.shared import PROJECT_ROOT
 
     path = tmp_path / "big.csv"
     frame = _frame()
