@@ -71,8 +71,24 @@ class _EpochStream(io.TextIOBase):
                 self._report(int(numbers[0]), int(numbers[1]))
             except BaseException:
                 self._stopped = True
+                _release_tqdm_lock()
                 raise
         return len(text)
+
+
+def _release_tqdm_lock() -> None:
+    """Let go of tqdm's process-wide write lock, held around the write that is raising.
+
+    tqdm's ``refresh()`` takes that lock around ``display()`` without try/finally, so an
+    exception raised from its file (a cancel) would leave it held by a job thread that is gone,
+    and every later tqdm bar made in another thread (sentence-transformers makes one per
+    ``encode``) would wait on it for ever: the app hung on its next embedding.
+    """
+    from tqdm.auto import tqdm
+
+    lock = tqdm.get_lock()
+    if lock.locks[-1]._is_owned():  # the thread part: owned here only inside refresh()
+        lock.release()
 
 
 def _reducer(params: UmapSettings, knn: tuple | None, progress: ProgressFn):

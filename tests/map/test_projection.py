@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
+from tqdm.auto import tqdm
 
 from analysis.core.config import Limits
 from analysis.core.errors import UserError
@@ -512,3 +514,9 @@ def test_a_cancel_stops_the_layout_between_epochs_and_stores_nothing(store, tmp_
     shown.report(3, 10, stage="layout epochs")
     assert shown.progress_text().startswith("Map (layout epochs): 3/10")
     assert count(store, "projections") == 0
+    # tqdm's write lock is free again: a bar made in another thread (as an embedding job's
+    # encode makes one) does not wait on the cancelled layout's for ever.
+    other = threading.Thread(target=lambda: list(tqdm(range(3), disable=True)), daemon=True)
+    other.start()
+    other.join(timeout=10)
+    assert not other.is_alive(), "tqdm's lock was left held by the cancelled layout"
